@@ -1,0 +1,31 @@
+"""Engine and session factory. One place decides pool size, timeouts and session behaviour."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def make_engine(url: str, *, pool_size: int = 10, application_name: str = "mes") -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={
+            "timeout": 10,
+            "command_timeout": 30,
+            "server_settings": {"application_name": application_name},
+        },
+    )
+
+
+def make_session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq DSN asyncpg wants for a raw connection (LISTEN needs one)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)

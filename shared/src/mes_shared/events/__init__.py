@@ -1,0 +1,5 @@
+"""Event contracts: one pydantic model per event type and version. Importing this package registers them."""
+
+from mes_shared.events import kits
+
+__all__ = ["kits"]

@@ -1,0 +1,59 @@
+"""Kafka clients configured the one safe way: idempotent producer with acks=all, manual-commit consumers.
+
+aiokafka's defaults (acks=1, no idempotence, auto-commit, offset reset "latest") lose or reorder events
+for us, so nothing else in the code base constructs a client directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(bootstrap_servers: str, *, client_id: str, request_timeout_s: float = 10.0) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        request_timeout_ms=int(request_timeout_s * 1000),
+        retry_backoff_ms=200,
+    )
+
+
+def make_consumer(
+    bootstrap_servers: str, *topics: str, group_id: str | None, client_id: str, max_poll_records: int = 500
+) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap_servers,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_records=max_poll_records,
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+        partition_assignment_strategy=(RoundRobinPartitionAssignor,),
+    )
+
+
+async def start_with_timeout(client: AIOKafkaProducer | AIOKafkaConsumer, timeout_s: float) -> None:
+    await asyncio.wait_for(client.start(), timeout_s)
+
+
+async def stop_quietly(client: AIOKafkaProducer | AIOKafkaConsumer | None, timeout_s: float = 5.0) -> None:
+    """Stop a client that may be wedged; never let shutdown hang on a dead broker."""
+    if client is None:
+        return
+    try:
+        await asyncio.wait_for(client.stop(), timeout_s)
+    except Exception:
+        log.warning("kafka client did not stop cleanly", exc_info=True)

@@ -1,0 +1,46 @@
+"""Base settings for every service. Each service subclasses with its own env prefix (`KIT_RECEIVING_`).
+
+Required values have no defaults so a mis-configured process refuses to start instead of limping.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that must never sign production tokens.
+_PLACEHOLDER_SECRETS = {"changeme", "secret", "dev", "development", "test", "please-change-me"}
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(description="SQLAlchemy URL, postgresql+asyncpg://user:pass@host:port/db")
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    kafka_bootstrap_servers: str = Field(min_length=3)
+    auth_secret: SecretStr
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # An API-only replica sets this false; `python -m <service>.workers` runs only the workers.
+    run_workers: bool = True
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    kafka_send_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    consumer_max_attempts: int = Field(default=3, ge=1, le=20)
+    # A consumer this far behind, or silent while behind for longer than this, makes /health/ready fail.
+    ready_max_consumer_lag: int = Field(default=10_000, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_postgres(cls, value: str) -> str:
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("must be a postgresql+asyncpg:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _strong_secret(self) -> ServiceSettings:
+        secret = self.auth_secret.get_secret_value()
+        if len(secret) < 32 or secret.lower() in _PLACEHOLDER_SECRETS:
+            raise ValueError("auth_secret must be at least 32 random characters (./mes up generates one)")
+        return self
