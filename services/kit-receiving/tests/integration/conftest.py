@@ -152,3 +152,13 @@ def asn() -> Callable[[str, str, list[str]], dict[str, Any]]:
 @pytest.fixture
 def new_id() -> Callable[[str], str]:
     return unique
+
+
+@pytest.fixture(name="make_settings")
+def make_settings_fixture() -> Callable[..., Settings]:
+    return make_settings
+
+
+@pytest.fixture
+def bom_lines() -> list[dict[str, Any]]:
+    return [dict(line) for line in BOM]

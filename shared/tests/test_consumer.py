@@ -1,0 +1,175 @@
+"""The consumer runner on the real broker and database: inbox, bounded retries, dead letters, order."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mes_shared.consumer import ConsumerRunner
+from mes_shared.db import SessionFactory
+from mes_shared.envelope import Envelope
+from mes_shared.kafka import make_producer
+from mes_shared.testing import KafkaTap, eventually
+from mes_shared.topics import DEAD_LETTER
+
+pytestmark = pytest.mark.integration
+
+
+async def publish(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> None:
+    producer = make_producer(bootstrap, client_id="test-publisher")
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send_and_wait(topic, value=value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+@asynccontextmanager
+async def running(runner: ConsumerRunner) -> AsyncIterator[ConsumerRunner]:
+    await runner.start()
+    try:
+        yield runner
+    finally:
+        await runner.stop()
+
+
+def recorder(applied: sa.Table, name: str) -> Callable[[AsyncSession, Envelope], Awaitable[None]]:
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        if envelope.data.get("poison"):
+            raise ValueError(f"cannot apply probe {envelope.data['seq']}: it is poison")
+        await session.execute(
+            sa.insert(applied).values(
+                consumer=name, event_id=envelope.id, subject=envelope.subject, seq=envelope.data["seq"]
+            )
+        )
+
+    return handle
+
+
+async def applied_rows(sessions: SessionFactory, applied: sa.Table, name: str) -> list[sa.Row]:
+    async with sessions() as session:
+        return list(await session.execute(sa.select(applied).where(applied.c.consumer == name).order_by(applied.c.id)))
+
+
+async def test_the_same_event_twice_is_applied_once(
+    bootstrap: str,
+    sessions: SessionFactory,
+    scratch_topic: Callable[..., Awaitable[str]],
+    make_probe: Callable[..., Envelope],
+    applied_table: sa.Table,
+) -> None:
+    topic, name = await scratch_topic(3), f"test-inbox-{uuid.uuid4().hex[:8]}"
+    first, second = make_probe("K-1", 1), make_probe("K-1", 2)
+    # The relay may re-send after a crash, so the same bytes can arrive twice, even far apart.
+    await publish(
+        bootstrap,
+        topic,
+        [("K-1", first.to_bytes()), ("K-1", first.to_bytes()), ("K-1", second.to_bytes()), ("K-1", first.to_bytes())],
+    )
+    runner = ConsumerRunner(
+        name=name,
+        topics=(topic,),
+        handler=recorder(applied_table, name),
+        session_factory=sessions,
+        bootstrap_servers=bootstrap,
+    )
+    async with running(runner):
+        rows = await eventually(lambda: _at_least(sessions, applied_table, name, 2), what="two applied events")
+        await eventually(lambda: _lag_zero(runner), what="consumer caught up")
+    rows = await applied_rows(sessions, applied_table, name)
+    assert [(r.event_id, r.seq) for r in rows] == [(first.id, 1), (second.id, 2)]
+
+    # A restarted consumer resumes from its committed offsets and applies nothing again.
+    await publish(bootstrap, topic, [("K-1", second.to_bytes())])
+    async with running(
+        ConsumerRunner(
+            name=name,
+            topics=(topic,),
+            handler=recorder(applied_table, name),
+            session_factory=sessions,
+            bootstrap_servers=bootstrap,
+        )
+    ) as again:
+        await eventually(lambda: _lag_zero(again), what="restarted consumer caught up")
+    assert len(await applied_rows(sessions, applied_table, name)) == 2
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_partition_moves_on(
+    bootstrap: str,
+    sessions: SessionFactory,
+    scratch_topic: Callable[..., Awaitable[str]],
+    make_probe: Callable[..., Envelope],
+    applied_table: sa.Table,
+) -> None:
+    topic, name = await scratch_topic(1), f"test-dlt-{uuid.uuid4().hex[:8]}"
+    dead_letters = KafkaTap(bootstrap, DEAD_LETTER.name)
+    await dead_letters.start()
+    try:
+        poison, good = make_probe("K-2", 1, poison=True), make_probe("K-2", 2)
+        await publish(bootstrap, topic, [("K-2", poison.to_bytes()), ("K-2", b"{not json"), ("K-2", good.to_bytes())])
+        runner = ConsumerRunner(
+            name=name,
+            topics=(topic,),
+            handler=recorder(applied_table, name),
+            session_factory=sessions,
+            bootstrap_servers=bootstrap,
+            max_attempts=3,
+            retry_delay_s=0.01,
+        )
+        async with running(runner):
+            rows = await eventually(lambda: _at_least(sessions, applied_table, name, 1), what="the good event")
+            mine = await eventually(lambda: _dead_for(dead_letters, name, 2), what="two dead letters")
+        assert [r.seq for r in rows] == [2]
+        headers = [dict(r.headers) for r in mine]
+        assert mine[0].value == poison.to_bytes() and mine[0].key == b"K-2"
+        assert headers[0]["dlt_attempts"] == b"3" and b"it is poison" in headers[0]["dlt_error"]
+        assert headers[0]["dlt_topic"] == topic.encode() and headers[0]["dlt_offset"] == b"0"
+        assert mine[1].value == b"{not json" and b"unreadable envelope" in headers[1]["dlt_error"]
+        assert headers[1]["dlt_attempts"] == b"1"
+    finally:
+        await dead_letters.stop()
+
+
+async def test_events_of_one_key_are_applied_in_order(
+    bootstrap: str,
+    sessions: SessionFactory,
+    scratch_topic: Callable[..., Awaitable[str]],
+    make_probe: Callable[..., Envelope],
+    applied_table: sa.Table,
+) -> None:
+    topic, name = await scratch_topic(3), f"test-order-{uuid.uuid4().hex[:8]}"
+    keys = [f"KIT-{n}" for n in range(5)]
+    await publish(bootstrap, topic, [(k, make_probe(k, seq).to_bytes()) for seq in range(60) for k in keys])
+    runner = ConsumerRunner(
+        name=name,
+        topics=(topic,),
+        handler=recorder(applied_table, name),
+        session_factory=sessions,
+        bootstrap_servers=bootstrap,
+        batch_size=7,
+    )
+    async with running(runner):
+        await eventually(lambda: _at_least(sessions, applied_table, name, 300), what="300 applied events")
+    rows = await applied_rows(sessions, applied_table, name)
+    for key in keys:
+        assert [r.seq for r in rows if r.subject == key] == list(range(60))
+
+
+async def _at_least(sessions: SessionFactory, applied: sa.Table, name: str, n: int) -> list[sa.Row] | None:
+    rows = await applied_rows(sessions, applied, name)
+    return rows if len(rows) >= n else None
+
+
+async def _lag_zero(runner: ConsumerRunner) -> bool:
+    return runner.health.running and runner.health.lag == 0 and runner.health.last_record_monotonic is not None
+
+
+async def _dead_for(tap: KafkaTap, name: str, n: int) -> list | None:
+    mine = [r for r in tap.records if dict(r.headers).get("dlt_consumer") == name.encode()]
+    return mine if len(mine) >= n else None
