@@ -9,6 +9,7 @@ everything, so a refused request never half-writes.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,8 @@ from mes_shared.envelope import Envelope, EventData
 from mes_shared.observability import correlation_id_var
 from mes_shared.platform_tables import idempotency_keys
 from mes_shared.problems import Problem
+
+log = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -136,6 +139,14 @@ class CommandContext:
             idempotency_key=key,
             request_hash=fingerprint(self.request.method, self.request.url.path, body),
             handler=handler,
+        )
+        log.info(
+            "%s %s by %s -> %d%s",
+            self.request.method,
+            self.request.url.path,
+            self.principal.subject,
+            outcome.status_code,
+            " (replayed)" if replayed else "",
         )
         return JSONResponse(
             outcome.body, status_code=outcome.status_code, headers={REPLAYED_HEADER: "true"} if replayed else None

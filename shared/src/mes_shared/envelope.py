@@ -22,6 +22,8 @@ class EventData(BaseModel):
 
     event_type: ClassVar[str]
     topic: ClassVar[str]
+    producer: ClassVar[str]
+    key: ClassVar[str] = "the aggregate id"
 
     _registry: ClassVar[dict[str, type[EventData]]] = {}
 

@@ -45,12 +45,15 @@ class MissingPart(_Part):
 
 
 class _KitsEvent(EventData):
+    key: ClassVar[str] = "kit serial"
     topic: ClassVar[str] = KITS.name
+    producer: ClassVar[str] = "kit-receiving"
 
 
 class KitTypeBomPublished(_KitsEvent):
     """A kit type's BOM version became current; older kits keep the version they were announced with."""
 
+    key: ClassVar[str] = "kit type code"
     event_type: ClassVar[str] = "mes.kit-type.bom-published.v1"
     kit_type: str
     model: str
@@ -60,6 +63,9 @@ class KitTypeBomPublished(_KitsEvent):
 
 
 class ShipmentAnnounced(_KitsEvent):
+    """The sister plant's advance shipping notice (ASN): carrier, expected arrival, kits and cases."""
+
+    key: ClassVar[str] = "shipment id"
     event_type: ClassVar[str] = "mes.shipment.announced.v1"
     shipment_id: str
     carrier: str
@@ -69,6 +75,7 @@ class ShipmentAnnounced(_KitsEvent):
 
 
 class ShipmentCorrected(_KitsEvent):
+    key: ClassVar[str] = "shipment id"
     """The ASN was replaced before arrival; `kits` is the whole corrected list."""
 
     event_type: ClassVar[str] = "mes.shipment.corrected.v1"
@@ -82,6 +89,9 @@ class ShipmentCorrected(_KitsEvent):
 
 
 class ShipmentCancelled(_KitsEvent):
+    """The ASN was withdrawn before any of its kits arrived; its kits are cancelled too."""
+
+    key: ClassVar[str] = "shipment id"
     event_type: ClassVar[str] = "mes.shipment.cancelled.v1"
     shipment_id: str
     reason: str
@@ -89,6 +99,8 @@ class ShipmentCancelled(_KitsEvent):
 
 
 class KitAnnounced(_KitsEvent):
+    """A kit is on its way, announced by an ASN, with the BOM version it will be checked against."""
+
     event_type: ClassVar[str] = "mes.kit.announced.v1"
     serial: str
     kit_type: str
@@ -109,6 +121,8 @@ class KitAmended(_KitsEvent):
 
 
 class KitCancelled(_KitsEvent):
+    """An announced kit will not come: its ASN was cancelled or corrected without it."""
+
     event_type: ClassVar[str] = "mes.kit.cancelled.v1"
     serial: str
     shipment_id: str | None
@@ -131,6 +145,8 @@ class KitReceived(_KitsEvent):
 
 
 class DiscrepancyRecorded(_KitsEvent):
+    """A mismatch found at receipt, with its CKD claim code and the station that fits the part."""
+
     event_type: ClassVar[str] = "mes.kit.discrepancy-recorded.v1"
     serial: str
     discrepancy_id: str
@@ -161,6 +177,8 @@ class DiscrepancyResolved(_KitsEvent):
 
 
 class KitQuarantined(_KitsEvent):
+    """The kit is held: it has open discrepancies and cannot be released."""
+
     event_type: ClassVar[str] = "mes.kit.quarantined.v1"
     serial: str
     open_discrepancy_ids: list[str]
@@ -168,6 +186,8 @@ class KitQuarantined(_KitsEvent):
 
 
 class KitQuarantineLifted(_KitsEvent):
+    """Every discrepancy has a decision; the kit can be released (build-short if shortages remain)."""
+
     event_type: ClassVar[str] = "mes.kit.quarantine-lifted.v1"
     serial: str
     accepted_shortages: list[MissingPart]
