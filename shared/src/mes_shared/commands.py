@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mes_shared import outbox
 from mes_shared.auth import Principal
+from mes_shared.correlation import correlation_id_var
 from mes_shared.db import SessionFactory
 from mes_shared.envelope import Envelope, EventData
-from mes_shared.observability import correlation_id_var
 from mes_shared.platform_tables import idempotency_keys
 from mes_shared.problems import Problem
 
@@ -60,8 +60,8 @@ class Outcome:
 CommandHandler = Callable[[UnitOfWork], Awaitable[Outcome]]
 
 
-def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
-    raw = f"{method} {path}\n{body.model_dump_json() if body is not None else ''}"
+def fingerprint(method: str, path: str, body: BaseModel | None, query: str = "") -> str:
+    raw = f"{method} {path}?{query}\n{body.model_dump_json() if body is not None else ''}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -137,7 +137,7 @@ class CommandContext:
             source=self.source,
             principal=self.principal,
             idempotency_key=key,
-            request_hash=fingerprint(self.request.method, self.request.url.path, body),
+            request_hash=fingerprint(self.request.method, self.request.url.path, body, self.request.url.query),
             handler=handler,
         )
         log.info(

@@ -22,10 +22,10 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mes_shared.correlation import correlation_id_var
 from mes_shared.db import SessionFactory
 from mes_shared.envelope import Envelope
 from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
-from mes_shared.observability import correlation_id_var
 from mes_shared.platform_tables import inbox
 from mes_shared.topics import DEAD_LETTER
 

@@ -70,6 +70,8 @@ class Envelope(BaseModel):
         correlation_id: str | None = None,
         event_id: uuid.UUID | None = None,
     ) -> Self:
+        if time is not None and time.tzinfo is None:
+            raise ValueError("an event time must carry its time zone")
         return cls(
             id=event_id or uuid.uuid4(),
             source=source,

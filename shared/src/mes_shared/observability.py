@@ -8,7 +8,6 @@ import re
 import sys
 import time
 import uuid
-from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -16,7 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+from mes_shared.correlation import correlation_id_var
+from mes_shared.problems import problem_response
+
+log = logging.getLogger(__name__)
+
 
 CORRELATION_HEADER = "x-correlation-id"
 _SAFE_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -70,21 +73,35 @@ class CorrelationAndMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(CORRELATION_HEADER.encode(), b"").decode("latin-1")
-        correlation_id = incoming if _SAFE_CORRELATION.match(incoming) else str(uuid.uuid4())
+        correlation_id = incoming if _SAFE_CORRELATION.fullmatch(incoming) else str(uuid.uuid4())
         token = correlation_id_var.set(correlation_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_header(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (CORRELATION_HEADER.encode(), correlation_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_header)
+        except Exception:
+            # Answered here, not by Starlette's outermost handler, so the 500 and its log line keep the id.
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if started_response:
+                raise
+            response = problem_response(
+                500,
+                "Internal error",
+                "the service failed to handle the request; it was logged",
+                type_="/problems/internal-error",
+                instance=scope["path"],
+            )
+            await response(scope, receive, send_with_header)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")

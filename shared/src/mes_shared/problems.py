@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mes_shared.observability import correlation_id_var
+from mes_shared.correlation import correlation_id_var
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,10 @@ def problem_response(
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in loc if part != "body") or "body"
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[1:]  # only FastAPI's leading marker; a field may well be called "body"
+    return ".".join(str(part) for part in parts) or "body"
 
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:

@@ -59,6 +59,7 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._listener: asyncpg.Connection | None = None
         self.last_error: str | None = None
         self.last_success_monotonic: float | None = None
@@ -67,10 +68,16 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
 
     async def stop(self) -> None:
+        """Finish the batch in flight (so a clean shutdown re-sends nothing), then stop."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), self._send_timeout_s * 2)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         await self._close_listener()
         await stop_quietly(self._producer)
         self._producer = None
@@ -81,7 +88,7 @@ class OutboxRelay:
     async def _run(self) -> None:
         backoff = 0.2
         last_purge = 0.0
-        while True:
+        while not self._stopping:
             try:
                 await self._ensure_listener()
                 published = await self.publish_once()
@@ -89,7 +96,7 @@ class OutboxRelay:
                 if time.monotonic() - last_purge > 3600:
                     await self._purge_published()
                     last_purge = time.monotonic()
-                if published:
+                if published or self._stopping:
                     continue  # drain the backlog before sleeping
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -101,6 +108,8 @@ class OutboxRelay:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, self.last_error)
                 await self._drop_producer()
+                if self._stopping:
+                    return
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff_s)
 

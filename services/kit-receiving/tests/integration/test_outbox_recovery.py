@@ -17,10 +17,10 @@ from asgi_lifespan import LifespanManager
 
 from kit_receiving.main import create_app
 from mes_shared.auth import Role, issue_token
-from mes_shared.db import asyncpg_dsn, make_engine, make_session_factory
+from mes_shared.db import SessionFactory, asyncpg_dsn, make_engine, make_session_factory
 from mes_shared.outbox import pending_count
 from mes_shared.relay import OutboxRelay
-from mes_shared.testing import KafkaTap, migrate, recreate_database, require_env
+from mes_shared.testing import KafkaTap, eventually, migrate, recreate_database, require_env
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +67,7 @@ async def test_event_committed_before_the_relay_died_arrives_once_after_restart(
             [announced] = await tap.wait_for(serial, 1)
             [shipment_event] = await tap.wait_for(shipment, 1)
             [bom_event] = await tap.wait_for(kit_type, 1)
+            await eventually(lambda: _none_pending(sessions), what="the relay marking its rows published")
         finally:
             await relay.stop()
         async with sessions() as session:
@@ -81,3 +82,8 @@ async def test_event_committed_before_the_relay_died_arrives_once_after_restart(
         "mes.kit-type.bom-published.v1",
     )
     assert len(tap.envelopes(serial)) == len(tap.envelopes(shipment)) == 1
+
+
+async def _none_pending(sessions: SessionFactory) -> bool:
+    async with sessions() as session:
+        return await pending_count(session) == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -80,6 +80,8 @@ async def test_kit_detail_has_its_whole_history_with_actors_and_bom_version(
     )
     assert r.status_code == 201 and r.json()["current_version"] == 2
 
+    # Counted yesterday, written down now, on a scanner an hour east of UTC.
+    counted_at = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0).astimezone(timezone(timedelta(hours=1)))
     received = await receive(
         api,
         serial,
@@ -87,7 +89,7 @@ async def test_kit_detail_has_its_whole_history_with_actors_and_bom_version(
             {"part_number": "AXL-200", "counted": 1},
             {"part_number": "BLT-M12", "counted": 48, "findings": [{"claim_code": "A", "quantity": 4, "note": "rust"}]},
         ],
-        received_at="2026-01-05T07:30:00+01:00",
+        received_at=counted_at.isoformat(),
     )
     short_id, rust_id = (d["id"] for d in received["discrepancies"])
     await resolve(admin, serial, short_id, "shortage_accepted", "line builds without it")
@@ -101,7 +103,7 @@ async def test_kit_detail_has_its_whole_history_with_actors_and_bom_version(
     assert detail["status"] == "released" and detail["released_by"] == "admin-tester"
     assert detail["dock"] == "DOCK-7" and detail["unannounced"] is False
     assert detail["cases"] == [f"{serial}-C1", f"{serial}-C2"]
-    assert datetime.fromisoformat(detail["received_at"]) == datetime.fromisoformat("2026-01-05T06:30:00+00:00")
+    assert datetime.fromisoformat(detail["received_at"]) == counted_at
     assert detail["build_short"] is True and detail["waiting_stations"] == ["ST-02"]
     assert [(p["discrepancy_id"], p["part_number"], p["quantity"]) for p in detail["missing_parts"]] == [
         (short_id, "AXL-200", 1)
@@ -139,7 +141,7 @@ async def test_kit_detail_has_its_whole_history_with_actors_and_bom_version(
     ]
     # The receipt's own time is kept: it is earlier than the announcement made a moment ago.
     times = [datetime.fromisoformat(h["at"]) for h in history]
-    assert times[1] == times[2] == times[3] == times[4] == datetime.fromisoformat("2026-01-05T06:30:00+00:00")
+    assert times[1] == times[2] == times[3] == times[4] == counted_at
     assert times[5] <= times[6] <= times[7] <= times[8]
     assert history[0]["detail"]["shipment_id"] == shipment and history[0]["detail"]["bom_version"] == 1
     assert history[1]["detail"]["discrepancy_count"] == 2

@@ -62,11 +62,10 @@ class KitTypeBomPublished(_KitsEvent):
     lines: list[BomLine]
 
 
-class ShipmentAnnounced(_KitsEvent):
-    """The sister plant's advance shipping notice (ASN): carrier, expected arrival, kits and cases."""
+class _AsnEvent(_KitsEvent):
+    """The whole content of an ASN, as announced or as corrected."""
 
     key: ClassVar[str] = "shipment id"
-    event_type: ClassVar[str] = "mes.shipment.announced.v1"
     shipment_id: str
     carrier: str
     origin: str
@@ -74,16 +73,16 @@ class ShipmentAnnounced(_KitsEvent):
     kits: list[AnnouncedKit]
 
 
-class ShipmentCorrected(_KitsEvent):
-    key: ClassVar[str] = "shipment id"
+class ShipmentAnnounced(_AsnEvent):
+    """The sister plant's advance shipping notice (ASN): carrier, expected arrival, kits and cases."""
+
+    event_type: ClassVar[str] = "mes.shipment.announced.v1"
+
+
+class ShipmentCorrected(_AsnEvent):
     """The ASN was replaced before arrival; `kits` is the whole corrected list."""
 
     event_type: ClassVar[str] = "mes.shipment.corrected.v1"
-    shipment_id: str
-    carrier: str
-    origin: str
-    expected_arrival: datetime
-    kits: list[AnnouncedKit]
     added_serials: list[str]
     removed_serials: list[str]
 

@@ -10,7 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit_receiving.adapters.tables import discrepancies, kit_history, kit_type_versions, kit_types, kits, shipments
+from kit_receiving.adapters.tables import (
+    RECORDED_ORDER,
+    discrepancies,
+    kit_history,
+    kit_type_versions,
+    kit_types,
+    kits,
+    shipments,
+)
 from kit_receiving.domain import (
     BomLine,
     ClaimCode,
@@ -98,9 +106,7 @@ class Kits:
         if row is None:
             return None
         found = await self._s.execute(
-            sa.select(discrepancies)
-            .where(discrepancies.c.serial == serial)
-            .order_by(discrepancies.c.recorded_at, discrepancies.c.id)
+            sa.select(discrepancies).where(discrepancies.c.serial == serial).order_by(*RECORDED_ORDER)
         )
         return _kit(row, [_discrepancy(d) for d in found])
 

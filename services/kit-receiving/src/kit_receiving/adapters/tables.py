@@ -99,3 +99,12 @@ kit_history = sa.Table(
     sa.Column("detail", JSONB, nullable=False),
     sa.Index("kit_history_serial", "serial", "id"),
 )
+
+# Discrepancies in the order they were recorded: ids of one receipt share a time and run D1, D2, ... D10,
+# so the shorter id sorts first.
+RECORDED_ORDER = (
+    discrepancies.c.recorded_at,
+    discrepancies.c.serial,
+    sa.func.length(discrepancies.c.id),
+    discrepancies.c.id,
+)

@@ -14,7 +14,7 @@ from mes_shared.commands import idempotency_header_doc
 from mes_shared.problems import PROBLEM_RESPONSES, Problem
 from mes_shared.service_app import sessions_of
 
-SerialPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+SerialPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 CodePath = SerialPath
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]

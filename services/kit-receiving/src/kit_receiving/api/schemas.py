@@ -7,12 +7,22 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 Text = Annotated[str, Field(max_length=500)]
+# Required free text: at least one visible character.
+NonBlank = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
 ClaimCodeIn = Literal["D", "W", "F", "DP", "DT", "A"]
 ClaimCodeOut = Literal["M", "S", "D", "W", "F", "DP", "DT", "A", "surplus"]
 KitStatusName = Literal["announced", "cancelled", "quarantined", "received", "released", "consumed"]
 ResolutionName = Literal["replacement_received", "shortage_accepted", "written_off"]
+
+
+class Page(BaseModel):
+    """One page of a long list: `total` matches the filter, `items` start at `offset`."""
+
+    total: int
+    limit: int
+    offset: int
 
 
 class Body(BaseModel):
@@ -70,21 +80,21 @@ class ShipmentKitIn(Body):
 
 class ShipmentAnnounce(Body):
     shipment_id: Code = Field(description="The sender's id of the ASN; announcing it again changes nothing")
-    carrier: Text = Field(min_length=1)
-    origin: Text = Field(min_length=1)
+    carrier: NonBlank
+    origin: NonBlank
     expected_arrival: AwareDatetime
     kits: list[ShipmentKitIn] = Field(min_length=1, max_length=2_000)
 
 
 class ShipmentCorrection(Body):
-    carrier: Text = Field(min_length=1)
-    origin: Text = Field(min_length=1)
+    carrier: NonBlank
+    origin: NonBlank
     expected_arrival: AwareDatetime
     kits: list[ShipmentKitIn] = Field(min_length=1, max_length=2_000)
 
 
 class ShipmentCancel(Body):
-    reason: Text = Field(min_length=1)
+    reason: NonBlank
 
 
 class ShipmentKitView(BaseModel):
@@ -107,11 +117,8 @@ class ShipmentView(BaseModel):
     kits: list[ShipmentKitView]
 
 
-class ShipmentPage(BaseModel):
+class ShipmentPage(Page):
     items: list[ShipmentView]
-    total: int
-    limit: int
-    offset: int
 
 
 # ---- receipt and discrepancies ------------------------------------------------------------------
@@ -214,18 +221,12 @@ class KitSummary(BaseModel):
     released_at: datetime | None
 
 
-class KitPage(BaseModel):
+class KitPage(Page):
     items: list[KitSummary]
-    total: int
-    limit: int
-    offset: int
 
 
-class DiscrepancyPage(BaseModel):
+class DiscrepancyPage(Page):
     items: list[DiscrepancyView]
-    total: int
-    limit: int
-    offset: int
 
 
 class InventoryRow(BaseModel):

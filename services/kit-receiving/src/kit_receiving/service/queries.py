@@ -7,7 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit_receiving.adapters.tables import discrepancies, kit_history, kit_type_versions, kit_types, kits, shipments
+from kit_receiving.adapters.tables import (
+    RECORDED_ORDER,
+    discrepancies,
+    kit_history,
+    kit_type_versions,
+    kit_types,
+    kits,
+    shipments,
+)
 from kit_receiving.api import schemas
 from kit_receiving.domain import ON_SITE_STATUSES, KitStatus
 
@@ -62,9 +70,7 @@ async def kit_view(session: AsyncSession, serial: str, *, with_history: bool) ->
     found = [
         _discrepancy_view(r)
         for r in await session.execute(
-            sa.select(discrepancies)
-            .where(discrepancies.c.serial == serial)
-            .order_by(discrepancies.c.recorded_at, discrepancies.c.id)
+            sa.select(discrepancies).where(discrepancies.c.serial == serial).order_by(*RECORDED_ORDER)
         )
     ]
     missing = [
@@ -187,11 +193,7 @@ async def list_discrepancies(
         where.append(discrepancies.c.claim_code == claim_code)
     total = await session.scalar(sa.select(sa.func.count()).select_from(discrepancies).where(*where)) or 0
     rows = await session.execute(
-        sa.select(discrepancies)
-        .where(*where)
-        .order_by(discrepancies.c.recorded_at, discrepancies.c.id)
-        .limit(limit)
-        .offset(offset)
+        sa.select(discrepancies).where(*where).order_by(*RECORDED_ORDER).limit(limit).offset(offset)
     )
     return schemas.DiscrepancyPage(items=[_discrepancy_view(r) for r in rows], total=total, limit=limit, offset=offset)
 
