@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Subscription:
-    """A consumer the service runs: its group name, topics and handler."""
+    """A consumer the service runs: its name (the group is "<service>.<name>"), topics and handler."""
 
     name: str
     topics: tuple[str, ...]
@@ -67,7 +67,7 @@ class Runtime:
             )
             runtime.consumers = [
                 ConsumerRunner(
-                    name=sub.name,
+                    name=f"{settings.consumer_group_prefix or service}.{sub.name}",
                     topics=sub.topics,
                     handler=sub.handler,
                     session_factory=sessions,

@@ -27,6 +27,9 @@ class ServiceSettings(BaseSettings):
     run_workers: bool = True
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     kafka_send_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Consumer groups are named "<prefix>.<subscription>"; tests give their in-process app its own prefix so
+    # it never joins the groups of the service that `./mes up` runs.
+    consumer_group_prefix: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9._-]*$")
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     # A consumer this far behind, or silent while behind for longer than this, makes /health/ready fail.
     ready_max_consumer_lag: int = Field(default=10_000, ge=0)

@@ -33,6 +33,24 @@ KITS = TopicSpec(
     partitions=6,
     description="Kit types, shipments (ASN), receipts, discrepancies, quarantine and release of kits.",
 )
+PEOPLE = TopicSpec(
+    name="mes.people",
+    key="employee id; line id for calendar and roster events; 'recall' for the recall programme",
+    partitions=6,
+    description="Employees and their origin and status, recall, qualifications, plant calendar, rosters, clock-in/out.",
+)
+VEHICLES = TopicSpec(
+    name="mes.vehicles",
+    key="VIN",
+    partitions=12,
+    description="Build orders and every station event of each truck, from line entry to end of line.",
+)
+STATIONS = TopicSpec(
+    name="mes.stations",
+    key="station id for andons; line id for line and route definitions",
+    partitions=6,
+    description="Lines, stations and routes per model, and andon calls at each station.",
+)
 DEAD_LETTER = TopicSpec(
     name="mes.dead-letter",
     key="the original record's key",
@@ -40,7 +58,7 @@ DEAD_LETTER = TopicSpec(
     description="Events a consumer could not process after bounded retries, with the error in headers.",
 )
 
-CATALOGUE: tuple[TopicSpec, ...] = (KITS, DEAD_LETTER)
+CATALOGUE: tuple[TopicSpec, ...] = (KITS, PEOPLE, VEHICLES, STATIONS, DEAD_LETTER)
 
 
 def by_name(name: str) -> TopicSpec:
