@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from kit_receiving.api.errors import install_domain_errors
 from kit_receiving.api.routes import router
+from kit_receiving.service.consumers import SUBSCRIPTIONS
 from kit_receiving.settings import SERVICE, Settings
 from mes_shared.runtime import Runtime
 from mes_shared.service_app import create_service_app
@@ -16,7 +17,7 @@ Every write needs an `Idempotency-Key` header; every error is `application/probl
 
 
 def _runtime(settings: ServiceSettings) -> Runtime:
-    return Runtime.build(SERVICE, settings)
+    return Runtime.build(SERVICE, settings, SUBSCRIPTIONS)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -24,6 +24,7 @@ from mes_shared.topics import CATALOGUE, KITS, ensure_topics
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 SECRET = "integration-tests-" + "x" * 40
+TEST_GROUP = f"test-{uuid.uuid4().hex[:8]}"
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +44,8 @@ async def database_url() -> str:
 
 
 def make_settings(database_url: str, bootstrap: str, **overrides: Any) -> Settings:
+    # A group prefix of its own: the in-process app must never join the live service's consumer groups.
+    overrides.setdefault("consumer_group_prefix", TEST_GROUP)
     return Settings(
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap,

@@ -192,6 +192,14 @@ class KitQuarantineLifted(_KitsEvent):
     accepted_shortages: list[MissingPart]
 
 
+class KitConsumed(_KitsEvent):
+    """Assembly-line started a truck's build with this kit (kit-receiving follows `mes.vehicle.build-started`)."""
+
+    event_type: ClassVar[str] = "mes.kit.consumed.v1"
+    serial: str
+    vin: str
+
+
 class KitReleased(_KitsEvent):
     """Released to the line. A build-short kit names the stations that will wait for missing parts."""
 

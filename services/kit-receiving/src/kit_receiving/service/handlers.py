@@ -60,7 +60,7 @@ def _content_hash(body: schemas.Body) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
-async def _record(
+async def record(
     uow: UnitOfWork,
     kit: Kit,
     events: list[DomainEvent],
@@ -191,7 +191,7 @@ async def announce_shipment(uow: UnitOfWork, body: schemas.ShipmentAnnounce) -> 
             cases=listed.cases,
             at=at,
         )
-        await _record(uow, kit, events, expected_arrival=shipment.expected_arrival)
+        await record(uow, kit, events, expected_arrival=shipment.expected_arrival)
         announced.append(
             wire.AnnouncedKit(
                 serial=kit.serial, kit_type=kit.kit_type, bom_version=kit.bom_version, cases=list(kit.cases)
@@ -242,13 +242,13 @@ async def correct_shipment(uow: UnitOfWork, shipment_id: str, body: schemas.Ship
     at = _now()
     for removed in plan.removed:
         kit = await _load_kit(uow, removed.serial)
-        await _record(uow, kit, kit.cancel(at, reason=f"removed from shipment {shipment_id} by a correction"))
+        await record(uow, kit, kit.cancel(at, reason=f"removed from shipment {shipment_id} by a correction"))
     for changed in plan.changed:
         kit = await _load_kit(uow, changed.serial)
         events = kit.amend(
             kit_type=changed.kit_type, bom_version=boms[changed.kit_type].version, cases=changed.cases, at=at
         )
-        await _record(uow, kit, events)
+        await record(uow, kit, events)
     for added in plan.added:
         kit, events = Kit.announce(
             serial=added.serial,
@@ -258,7 +258,7 @@ async def correct_shipment(uow: UnitOfWork, shipment_id: str, body: schemas.Ship
             cases=added.cases,
             at=at,
         )
-        await _record(uow, kit, events, expected_arrival=corrected.expected_arrival)
+        await record(uow, kit, events, expected_arrival=corrected.expected_arrival)
     await Shipments(uow.session).save(corrected, content_hash=_content_hash(body), at=at)
     view = await queries.shipment_view(uow.session, shipment_id)
     assert view is not None
@@ -291,7 +291,7 @@ async def cancel_shipment(uow: UnitOfWork, shipment_id: str, body: schemas.Shipm
     at = _now()
     for serial in shipment.serials:
         kit = await _load_kit(uow, serial)
-        await _record(uow, kit, kit.cancel(at, reason=body.reason))
+        await record(uow, kit, kit.cancel(at, reason=body.reason))
     await Shipments(uow.session).save(cancelled, content_hash=_content_hash(body), at=at, cancel_reason=body.reason)
     uow.emit(
         wire.ShipmentCancelled(shipment_id=shipment_id, reason=body.reason, cancelled_serials=list(shipment.serials)),
@@ -354,7 +354,7 @@ async def receive_kit(uow: UnitOfWork, serial: str, body: schemas.ReceiptIn) -> 
         bom = await KitTypes(uow.session).bom(kit.kit_type, kit.bom_version)
         assert bom is not None, "a kit always references a published BOM version"
         events = kit.receive(at, bom, _counted(body.lines), _discrepancy_ids(serial, len(kit.discrepancies)))
-    await _record(uow, kit, events, dock=body.dock)
+    await record(uow, kit, events, dock=body.dock)
     if kit.shipment_id is not None:
         statuses = await kits.statuses_of_shipment(kit.shipment_id)
         await Shipments(uow.session).set_status(kit.shipment_id, derive_status(statuses.values()), _now())
@@ -364,11 +364,11 @@ async def receive_kit(uow: UnitOfWork, serial: str, body: schemas.ReceiptIn) -> 
 async def resolve_discrepancy(uow: UnitOfWork, serial: str, discrepancy_id: str, body: schemas.ResolutionIn) -> Outcome:
     kit = await _load_kit(uow, serial)
     events = kit.resolve(discrepancy_id, Resolution(body.resolution), _now(), uow.principal.subject, body.note)
-    await _record(uow, kit, events)
+    await record(uow, kit, events)
     return await _kit_outcome(uow, serial)
 
 
 async def release_kit(uow: UnitOfWork, serial: str) -> Outcome:
     kit = await _load_kit(uow, serial)
-    await _record(uow, kit, kit.release(_now(), uow.principal.subject))
+    await record(uow, kit, kit.release(_now(), uow.principal.subject))
     return await _kit_outcome(uow, serial)

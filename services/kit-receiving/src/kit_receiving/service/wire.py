@@ -108,6 +108,8 @@ def to_wire(
                 missing_parts=_missing(event.missing_parts),
                 released_by=event.released_by,
             )
+        case d.KitConsumed():
+            return wire.KitConsumed(serial=event.kit_serial, vin=event.vin)
     raise TypeError(f"kit-receiving does not publish {type(event).__name__}")
 
 
