@@ -2,7 +2,14 @@
 
 Employee facts are keyed by employee id so each person's history stays in order. Assembly-line folds
 clock-in and qualification events into the read model that decides whether an operator may sign off
-work at a station at a given instant, so those events carry every fact that decision needs.
+work at a station at a given instant, so those events carry every fact that decision needs:
+
+- An employee holds at most one qualification per station (or skill): the key is (employee_id, station).
+  Granted and Renewed carry the whole validity and replace what was known; Revoked and Expired end it.
+  It is valid at instant t when valid_from <= t < valid_until and t is before any revocation. Every level
+  (trainee, qualified, trainer) counts as qualified to work and sign off there; the level says how.
+- An employee is at work at a station from ClockedIn.at until the ClockedOut.at of the same employee
+  (at most one presence is open per employee). Clocking in elsewhere first closes the open presence.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ from mes_shared.topics import PEOPLE
 Origin = Literal["transferred", "recalled", "new_hire"]
 EmployeeStatus = Literal["idle", "active", "on_leave", "left"]
 QualificationLevel = Literal["trainee", "qualified", "trainer"]
+# Why a presence ended: a clock-out scan, a clock-in at another station or for another shift, the shift's
+# end plus the grace period passed without a clock-out, or the employee stopped being active.
+ClockOutReason = Literal["scanned", "moved", "shift-ended", "status-changed"]
 
 
 class _Part(BaseModel):
@@ -52,7 +62,10 @@ class EmployeeUpdated(_PeopleEvent):
 
 
 class EmployeeStatusChanged(_PeopleEvent):
-    """Status changed on a date: only an `active` employee may clock in or sign off work."""
+    """Status changed on a date: only an `active` employee may clock in or sign off work.
+
+    `origin` is the employee's origin after the change (a recall turns `transferred` into `recalled`).
+    """
 
     event_type: ClassVar[str] = "mes.employee.status-changed.v1"
     employee_id: str
@@ -85,7 +98,7 @@ class RecallGoalSet(_PeopleEvent):
 
 class _QualificationEvent(_PeopleEvent):
     employee_id: str
-    # A station id, or a skill code for work not tied to one station.
+    # A station id, or a skill code `skill:<code>` for work not tied to one station.
     station: str
     level: QualificationLevel
 
@@ -187,10 +200,18 @@ class ClockedIn(_PeopleEvent):
     shift: str
     at: datetime
     terminal_event_id: str
+    # The shift's window (UTC instants); unless clocked out before, the presence ends at shift_end plus
+    # workforce's grace period (a ClockedOut with automatic=true follows).
+    shift_start: datetime | None = None
+    shift_end: datetime | None = None
 
 
 class ClockedOut(_PeopleEvent):
-    """At work until `at`; `automatic` when workforce closed a forgotten clock-out at shift end + grace."""
+    """At work until `at`; `automatic` when workforce closed a forgotten clock-out at shift end + grace.
+
+    An automatic clock-out is at exactly shift_end + grace (reason `shift-ended`), or at the moment the
+    employee stopped being active (reason `status-changed`); it carries no terminal_event_id.
+    """
 
     event_type: ClassVar[str] = "mes.employee.clocked-out.v1"
     employee_id: str
@@ -202,3 +223,6 @@ class ClockedOut(_PeopleEvent):
     at: datetime
     automatic: bool
     terminal_event_id: str | None
+    shift_start: datetime | None = None
+    shift_end: datetime | None = None
+    reason: ClockOutReason | None = None
