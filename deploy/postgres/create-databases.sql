@@ -2,3 +2,4 @@
 -- creates them (services/<dir> -> <dir with - replaced by _>). tests/test_compose.py keeps this in step.
 CREATE DATABASE kit_receiving OWNER mes;
 CREATE DATABASE workforce OWNER mes;
+CREATE DATABASE assembly_line OWNER mes;

@@ -28,16 +28,6 @@ def bearer(role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(require_env('MES_AUTH_SECRET'), subject='e2e-dock', role=role)}"}
 
 
-async def test_health_docs_and_metrics_are_served(live: httpx.AsyncClient) -> None:
-    assert (await live.get("/health/live")).json() == {"status": "ok"}
-    ready = await live.get("/health/ready")
-    assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"]["database"]["ok"] and ready.json()["checks"]["broker"]["ok"]
-    assert (await live.get("/docs")).status_code == 200
-    assert "/kits/{serial}/release" in (await live.get("/openapi.json")).json()["paths"]
-    assert "mes_http_requests_total" in (await live.get("/metrics")).text
-
-
 async def test_a_write_reaches_the_topic_and_the_log_with_its_correlation_id(live: httpx.AsyncClient) -> None:
     code, correlation = f"E2E-{uuid.uuid4().hex[:8].upper()}", f"e2e-{uuid.uuid4().hex}"
     tap = KafkaTap(require_env("MES_KAFKA_BOOTSTRAP"), KITS.name)

@@ -45,6 +45,18 @@ class BuildOrderCreated(_VehicleEvent):
     kit_serial: str
     build_short: bool
     waiting_stations: list[str]
+    # The model's variant, when the build order names one.
+    variant: str | None = None
+
+
+class BuildOrderCancelled(_VehicleEvent):
+    """A build order withdrawn before its truck entered the line; its kit is free for another VIN."""
+
+    event_type: ClassVar[str] = "mes.build-order.cancelled.v1"
+    line_id: str
+    kit_serial: str
+    reason: str
+    by: str
 
 
 class BuildStarted(_VehicleEvent):
@@ -55,6 +67,8 @@ class BuildStarted(_VehicleEvent):
     line_id: str
     kit_serial: str
     station: str
+    # The route version the truck follows to the end of line (the model's current one when it started).
+    route_version: int | None = None
 
 
 class _StationEvent(_VehicleEvent):
@@ -66,10 +80,13 @@ class _StationEvent(_VehicleEvent):
 
 class VehicleArrived(_StationEvent):
     event_type: ClassVar[str] = "mes.vehicle.arrived.v1"
+    # A visit again after a send-back for rework.
+    rework: bool = False
 
 
 class WorkStarted(_StationEvent):
     event_type: ClassVar[str] = "mes.vehicle.work-started.v1"
+    rework: bool = False
 
 
 class WorkCompleted(_StationEvent):
@@ -119,6 +136,8 @@ class CheckRecorded(_StationEvent):
     tolerance: float
     unit: str
     passed: bool
+    # The defect a failed check opened (its DefectFound follows with from_check true).
+    defect_id: str | None = None
 
 
 class SentBackForRework(_VehicleEvent):
@@ -143,12 +162,19 @@ class VehicleHeld(_VehicleEvent):
 
 
 class VehicleHoldReleased(_VehicleEvent):
-    """The missing part arrived (kit-receiving resolved the shortage): the truck may go on."""
+    """The truck may go on: its missing part arrived, or it was sent back for rework away from the station.
+
+    `part_arrived`: kit-receiving resolved the shortage. `sent_back`: a supervisor moved it away; it is held
+    again if it returns while the part is still missing.
+    """
 
     event_type: ClassVar[str] = "mes.vehicle.hold-released.v1"
     line_id: str
     station: str
     kit_serial: str
+    reason: Literal["part_arrived", "sent_back"] = "part_arrived"
+    # From VehicleHeld to this event: time the truck stood waiting for the part.
+    held_seconds: float | None = Field(default=None, ge=0)
 
 
 class VehicleCompleted(_VehicleEvent):

@@ -1,0 +1,28 @@
+"""What every route module shares: OpenAPI extras for writes and reads, path parameters, 404s."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Path, Query
+
+from assembly_line.domain import VIN_PATTERN
+from mes_shared.commands import idempotency_header_doc
+from mes_shared.problems import PROBLEM_RESPONSES, Problem
+
+CodePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+VinPath = Annotated[
+    str, Path(min_length=17, max_length=17, pattern=VIN_PATTERN, description="17 characters, never I, O or Q")
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+WRITE: dict[str, Any] = {"responses": PROBLEM_RESPONSES, "openapi_extra": {"parameters": [idempotency_header_doc()]}}
+READ: dict[str, Any] = {"responses": PROBLEM_RESPONSES}
+
+T = TypeVar("T")
+
+
+def found(value: T | None, what: str) -> T:
+    if value is None:
+        raise Problem(404, "Not found", f"{what} does not exist", type_="/problems/not-found")
+    return value

@@ -1,0 +1,136 @@
+"""Station events from line terminals: one at a time, or a backlog after the network came back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assembly_line.api import schemas
+from assembly_line.api.access import StationPath, StationTerminal
+from assembly_line.api.errors import RACES, concurrent_conflict, problem_body
+from assembly_line.domain import DomainError, InvalidInput
+from assembly_line.service.station_events import record_event, terminal_connection
+from mes_shared.auth import Principal
+from mes_shared.commands import REPLAYED_HEADER
+from mes_shared.correlation import correlation_id_var
+from mes_shared.problems import PROBLEM_RESPONSES, Problem
+
+router = APIRouter(tags=["station events"])
+
+EVENT = TypeAdapter(schemas.StationEventIn)
+
+DESCRIPTION = """Every operator action at a station, as the terminal saw it: `type` is one of arrived,
+work_started, work_completed, defect_found, defect_repaired, andon_raised, andon_cleared,
+component_fitted, check_recorded; `occurred_at` is the terminal's clock (with its offset); `terminal_event_id`
+is the terminal's own id. A resend with the same id answers the first result (header `Idempotent-Replayed`)
+and changes nothing; the same id with other content is a 422. work_started, work_completed,
+defect_repaired, component_fitted and check_recorded need `operator_badge`: clocked in at this station and
+qualified here at `occurred_at`. A refusal is a 409 problem naming the broken `rule`; nothing is written
+and the terminal may send the event again once the reason is gone."""
+
+
+def _source(request: Request) -> str:
+    return f"/mes/{request.app.state.service}"
+
+
+def _engine(request: Request) -> AsyncEngine:
+    return request.app.state.runtime.engine  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/stations/{station}/events",
+    status_code=201,
+    response_model=schemas.StationEventResult,
+    responses=PROBLEM_RESPONSES,
+    summary="Record one station event from a terminal of this station",
+    description=DESCRIPTION,
+)
+async def post_station_event(
+    station: StationPath, body: schemas.StationEventIn, request: Request, principal: StationTerminal
+) -> JSONResponse:
+    async with terminal_connection(_engine(request)) as conn:
+        recorded = await record_event(conn, principal=principal, station=station, event=body, source=_source(request))
+    headers = {REPLAYED_HEADER: "true"} if recorded.replayed else None
+    return JSONResponse(recorded.body, status_code=recorded.status_code, headers=headers)
+
+
+@router.post(
+    "/stations/{station}/events:batch",
+    response_model=schemas.BatchResult,
+    responses=PROBLEM_RESPONSES,
+    summary="Record a terminal's backlog in its own order; each event is accepted or refused on its own",
+    description="Each item is exactly a body of `POST /stations/{station}/events` and is handled as if posted "
+    "alone, in the order given: its own transaction, its own idempotency, its own result (`results[i]`). Sending "
+    "the same backlog twice changes nothing the second time. A malformed item is a 422 result of its own.",
+)
+async def post_station_events_batch(
+    station: StationPath, body: schemas.StationEventBatchIn, request: Request, principal: StationTerminal
+) -> schemas.BatchResult:
+    limit = request.app.state.settings.max_batch_events
+    if len(body.events) > limit:
+        raise InvalidInput(
+            "station-event.batch-too-large", f"a batch holds at most {limit} events, got {len(body.events)}; split it"
+        )
+    results = []
+    async with terminal_connection(_engine(request)) as conn:
+        for index, item in enumerate(body.events):
+            results.append(await _one_of_batch(conn, index, item, station, principal, request))
+    return schemas.BatchResult(
+        station=station,
+        accepted=sum(r.outcome == "accepted" for r in results),
+        replayed=sum(r.outcome == "replayed" for r in results),
+        refused=sum(r.outcome == "refused" for r in results),
+        results=results,
+    )
+
+
+async def _one_of_batch(
+    conn: asyncpg.Connection, index: int, item: dict[str, Any], station: str, principal: Principal, request: Request
+) -> schemas.BatchItemResult:
+    instance = request.url.path
+    event_id = item.get("terminal_event_id") if isinstance(item.get("terminal_event_id"), str) else None
+    try:
+        event = EVENT.validate_python(item)
+    except ValidationError as exc:
+        return _refused(index, event_id, _invalid(exc, instance))
+    try:
+        recorded = await record_event(conn, principal=principal, station=station, event=event, source=_source(request))
+    except (DomainError, Problem) as exc:
+        return _refused(index, event_id, problem_body(exc, instance))
+    except (IntegrityError, *RACES):
+        return _refused(index, event_id, concurrent_conflict(instance))
+    return schemas.BatchItemResult(
+        index=index,
+        terminal_event_id=event.terminal_event_id,
+        status=recorded.status_code,
+        outcome="replayed" if recorded.replayed else "accepted",
+        result=schemas.StationEventResult.model_validate(recorded.body),
+    )
+
+
+def _refused(index: int, event_id: str | None, problem: dict[str, Any]) -> schemas.BatchItemResult:
+    return schemas.BatchItemResult(
+        index=index, terminal_event_id=event_id, status=problem["status"], outcome="refused", problem=problem
+    )
+
+
+def _invalid(exc: ValidationError, instance: str) -> dict[str, Any]:
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"], "type": e["type"]}
+        for e in exc.errors()
+    ]
+    return {
+        "type": "/problems/invalid-request",
+        "title": "Invalid request",
+        "status": 422,
+        "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+        "instance": instance,
+        "correlation_id": correlation_id_var.get(),
+        "errors": errors,
+    }

@@ -1,0 +1,49 @@
+"""assembly-line's composition root. Run with `uvicorn --factory assembly_line.main:create_app`."""
+
+from fastapi import FastAPI
+
+from assembly_line.api import build_orders, configuration, reads, station_events
+from assembly_line.api.errors import install_domain_errors
+from assembly_line.service.consumers import on_kits_event, on_people_event
+from assembly_line.settings import SERVICE, Settings
+from mes_shared.runtime import Runtime, Subscription
+from mes_shared.service_app import create_service_app
+from mes_shared.settings import ServiceSettings
+from mes_shared.topics import KITS, PEOPLE
+
+DESCRIPTION = """The assembly line: lines and their stations, vehicle models and routes, build orders that bind a
+VIN to a released kit, and every operator action at every station posted by the line terminals, judged
+against the route, the operator's clock-in and qualification, build-short holds and the quality gate.
+
+Terminals post to `/stations/{station}/events` (or a backlog to `/stations/{station}/events:batch`); their
+own `terminal_event_id` makes a resend harmless. Every other write needs an `Idempotency-Key` header. Every
+error is `application/problem+json` (RFC 9457); a refusal by a rule carries the rule's code in `rule`."""
+
+
+def build_runtime(settings: ServiceSettings) -> Runtime:
+    return Runtime.build(
+        SERVICE,
+        settings,
+        (
+            Subscription("kits", (KITS.name,), on_kits_event),
+            Subscription("people", (PEOPLE.name,), on_people_event),
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    def configure(app: FastAPI) -> None:
+        app.state.settings = settings
+        install_domain_errors(app)
+
+    return create_service_app(
+        service=SERVICE,
+        settings=settings,
+        title="MES assembly-line",
+        description=DESCRIPTION,
+        routers=[configuration.router, build_orders.router, station_events.router, reads.router],
+        runtime_factory=build_runtime,
+        configure=configure,
+    )
