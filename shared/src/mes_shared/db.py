@@ -12,7 +12,10 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str = "mes")
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip on every request. After a database restart the first statement on
+        # a dead connection fails, SQLAlchemy then discards the whole pool, and the caller (a terminal) resends.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_timeout=10,
         connect_args={
             "timeout": 10,

@@ -275,3 +275,33 @@ def test_main_rejects_an_unknown_role(monkeypatch: pytest.MonkeyPatch, capsys: p
         auth.main(["issue", "--role", "janitor"])
     assert exited.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_cached_token_is_verified_again_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    import mes_shared.auth as auth
+
+    secret = "c" * 40
+    token = auth.issue_token(secret, subject="t-1", role=auth.Role.TERMINAL, stations=["S1"], ttl=timedelta(minutes=5))
+    calls: list[str] = []
+    real_verify = auth._verify
+
+    def counting(secret_: str, token_: str) -> tuple[auth.Principal, float]:
+        calls.append(token_)
+        return real_verify(secret_, token_)
+
+    monkeypatch.setattr(auth, "_verify", counting)
+    assert auth.verify_token(secret, token).subject == "t-1"
+    assert auth.verify_token(secret, token).stations == frozenset({"S1"})
+    assert len(calls) == 1  # the second request was answered from the cache
+
+    def expired(secret_: str, token_: str) -> tuple[auth.Principal, float]:
+        raise auth.Problem(401, "Unauthorized", "the bearer token is not valid: Signature has expired")
+
+    later = auth.time.time() + 600
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    monkeypatch.setattr(auth, "_verify", expired)
+    with pytest.raises(auth.Problem) as refused:
+        auth.verify_token(secret, token)  # past its expiry the cache does not answer
+    assert refused.value.status == 401
