@@ -1,0 +1,87 @@
+"""Benchmark 3: rebuild every reporting projection from the start of the topics, against a bare aiokafka
+consumer reading the same topics in the same run (the floor: fetching and nothing else).
+
+    set -a; . .run/env; set +a
+    .venv/bin/python -m bench.plant_year          # once: a simulated plant-year, 520,000+ events
+    .venv/bin/python -m bench.rebuild
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from aiokafka import TopicPartition
+
+from bench.procs import PeakRss
+from mes_shared.kafka import make_consumer
+from mes_shared.testing import topic_partitions
+from mes_shared.topics import CATALOGUE, DEAD_LETTER
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN_TOPICS = tuple(t.name for t in CATALOGUE if t is not DEAD_LETTER)
+
+
+async def bare_consumer(bootstrap: str) -> tuple[int, float]:
+    """Read every record of the domain topics from the beginning to the end offsets seen at start."""
+    partitions = await topic_partitions(bootstrap, DOMAIN_TOPICS)
+    consumer = make_consumer(bootstrap, group_id=None, client_id="bench-bare", max_poll_records=5000)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        count, began = 0, time.perf_counter()
+        while remaining:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for tp, records in batches.items():
+                count += len(records)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return count, time.perf_counter() - began
+    finally:
+        await consumer.stop()
+
+
+async def reporting_rebuild() -> tuple[dict[str, float], float, dict[str, float]]:
+    began = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        str(ROOT / ".venv/bin/python"),
+        "-m",
+        "reporting.rebuild",
+        "--requested-by",
+        "bench",
+        cwd=ROOT / "services" / "reporting",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=os.environ,
+    )
+    async with PeakRss({"rebuild": proc.pid}) as rss:
+        output, _ = await proc.communicate()
+    seconds = time.perf_counter() - began
+    lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+    if proc.returncode != 0:
+        raise RuntimeError("the rebuild failed:\n" + output.decode()[-3000:])
+    progress = [entry["message"] for entry in lines if "events folded" in entry["message"]]
+    return {"exit": float(proc.returncode or 0)}, seconds, rss.peaks | {"last": progress[-1] if progress else ""}
+
+
+async def main() -> int:
+    bootstrap = os.environ["MES_KAFKA_BOOTSTRAP"]
+    records, bare_s = await bare_consumer(bootstrap)
+    _, rebuild_s, peaks = await reporting_rebuild()
+    print(f"\nRebuild from the start of {', '.join(DOMAIN_TOPICS)}: {records} records, {os.cpu_count()} cores")
+    print(f"  baseline: bare aiokafka consumer   {records / bare_s:9.0f} events/s   ({bare_s:.1f} s)")
+    print(f"  reporting rebuild (fold + swap)    {records / rebuild_s:9.0f} events/s   ({rebuild_s:.1f} s)")
+    print(f"  ratio to the bare consumer: {bare_s / rebuild_s:.2f}   goals: >= 10,000 events/s, >= 0.5 x bare")
+    print(f"  peak RSS of the rebuild process: {peaks['rebuild']:.0f} MB   ({peaks['last']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
