@@ -3,3 +3,4 @@
 CREATE DATABASE kit_receiving OWNER mes;
 CREATE DATABASE workforce OWNER mes;
 CREATE DATABASE assembly_line OWNER mes;
+CREATE DATABASE reporting OWNER mes;

@@ -1,0 +1,1 @@
+"""Pure reporting domain: calendars, periods, targets, forecasts and KPIs. No I/O."""
