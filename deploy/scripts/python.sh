@@ -12,6 +12,8 @@ python_editable_dirs() {
     while IFS= read -r svc; do
         [[ -f "$MES_ROOT/services/$svc/pyproject.toml" ]] && printf '%s\n' "services/$svc"
     done < <(service_dirs)
+    # The plant simulator drives the services through their HTTP APIs (it imports none of them).
+    [[ -f "$MES_ROOT/simulator/pyproject.toml" ]] && printf '%s\n' simulator
     return 0
 }
 
@@ -20,7 +22,7 @@ python_install_hash() {
     (
         cd "$MES_ROOT" || exit 1
         "$MES_VENV/bin/python" -c 'import sys; print(sys.version)'
-        for f in dev-requirements.txt shared/pyproject.toml services/*/pyproject.toml; do
+        for f in dev-requirements.txt shared/pyproject.toml services/*/pyproject.toml simulator/pyproject.toml; do
             [[ -f "$f" ]] || continue
             printf '== %s\n' "$f"
             cat "$f"

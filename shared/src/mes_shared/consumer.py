@@ -42,6 +42,8 @@ LAG = Gauge("mes_consumer_lag", "Records behind the high watermark", ["consumer"
 @dataclass
 class ConsumerHealth:
     lag: int = 0
+    # True once the broker has told the high watermark of every assigned partition (lag is then real).
+    lag_known: bool = False
     last_record_monotonic: float | None = None
     last_error: str | None = None
     running: bool = False
@@ -205,13 +207,17 @@ class ConsumerRunner:
 
     async def _update_lag(self, consumer: AIOKafkaConsumer) -> None:
         lag = 0
-        for tp in consumer.assignment():
+        assigned = consumer.assignment()
+        known = bool(assigned)
+        for tp in assigned:
             highwater = consumer.highwater(tp)
             if highwater is None:
+                known = False
                 continue  # nothing fetched yet for this partition
             position = await asyncio.wait_for(consumer.position(tp), self._timeout_s)
             lag += max(0, highwater - position)
         self.health.lag = lag
+        self.health.lag_known = known
         LAG.labels(self.name).set(lag)
 
 

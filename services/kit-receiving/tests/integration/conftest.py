@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from kit_receiving.main import create_app
 from kit_receiving.settings import Settings
 from mes_shared.auth import Role, issue_token
-from mes_shared.testing import KafkaTap, migrate, recreate_database, require_env
+from mes_shared.testing import KafkaTap, eventually, migrate, recreate_database, require_env
 from mes_shared.topics import CATALOGUE, KITS, ensure_topics
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
@@ -59,7 +59,14 @@ def make_settings(database_url: str, bootstrap: str, **overrides: Any) -> Settin
 async def app(database_url: str, bootstrap: str) -> AsyncIterator[FastAPI]:
     application = create_app(make_settings(database_url, bootstrap))
     async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
+        # A fresh consumer group reads the topics from the start: on a long-lived local stack that is a lot.
+        await eventually(lambda: _caught_up(application), timeout_s=600, what="the app's consumers catching up")
         yield application
+
+
+async def _caught_up(application: FastAPI) -> bool:
+    consumers = application.state.runtime.consumers
+    return all(c.health.running and c.health.lag_known and c.health.lag == 0 for c in consumers)
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,9 @@ class Settings(ServiceSettings):
     clock_in_early_minutes: int = Field(default=60, ge=0, le=720)
     # A presence nobody closed is closed automatically at shift end plus this grace period.
     clock_out_grace_minutes: int = Field(default=30, ge=0, le=720)
-    # Terminals resend after the network drops: a scan may arrive this late, never later.
-    terminal_max_delay_minutes: int = Field(default=24 * 60, ge=1, le=7 * 24 * 60)
+    # Terminals resend after the network drops: a scan may arrive this late, never later. A replay of a
+    # plant's past (the plant simulator's compressed runs over a past window) needs up to the window's length.
+    terminal_max_delay_minutes: int = Field(default=24 * 60, ge=1, le=400 * 24 * 60)
     # How often the workers close forgotten clock-outs and announce expired qualifications.
     sweep_interval_s: float = Field(default=30.0, ge=0.5, le=3600)
     sweep_batch_size: int = Field(default=200, ge=1, le=10_000)

@@ -1,0 +1,303 @@
+"""The simulator's own tally of what it did, counted from its accepted actions only (never read back).
+
+A fact counts when the API accepted the action that states it: a truck completed when its end-of-line
+`work_completed` was accepted, a kit released when its release was, a person recalled when the recall
+was. Output is bucketed by the plant's own calendar (the one the simulator published): per local day and
+per shift span [start, end), as reporting buckets it. Refused and skipped actions are counted apart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from plant_sim.actions import Action
+from plant_sim.calendar import PlantCalendar
+
+ON_HAND = ("quarantined", "received", "released")
+ORIGINS = ("transferred", "recalled", "new_hire")
+STATUSES = ("idle", "active", "on_leave", "left")
+
+
+@dataclass
+class _Kit:
+    kit_type: str
+    status: str
+    undecided: set[tuple[str, str]] = field(default_factory=set)
+
+
+@dataclass
+class Tally:
+    calendar: PlantCalendar
+    line_id: str
+    kit_types: tuple[str, ...]
+    first_day: date
+    started: int = 0
+    completed: int = 0
+    first_pass: int = 0
+    defects_found: int = 0
+    defects_repaired: int = 0
+    checks: int = 0
+    checks_failed: int = 0
+    andons_raised: int = 0
+    andons_cleared: int = 0
+    components_fitted: int = 0
+    completed_outside_shifts: int = 0
+    clock_ins: int = 0
+    clock_outs: int = 0
+    clock_outs_closed_automatically: int = 0
+    rosters: int = 0
+    recalled: int = 0
+    hired: int = 0
+    left: int = 0
+    discrepancies_recorded: int = 0
+    discrepancy_decisions: int = 0
+    last_at: datetime | None = None
+    per_day: Counter[date] = field(default_factory=Counter)
+    per_shift: Counter[str] = field(default_factory=Counter)
+    kit_status: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kit type, status) -> kits
+    accepted: Counter[str] = field(default_factory=Counter)
+    refused: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    _kits: dict[str, _Kit] = field(default_factory=dict)
+    _kit_of_vin: dict[str, str] = field(default_factory=dict)
+    _defective: set[str] = field(default_factory=set)
+    _people: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    # ---- counting ---------------------------------------------------------------------------------
+
+    @property
+    def wip(self) -> int:
+        return self.started - self.completed
+
+    @property
+    def fpy(self) -> float | None:
+        return self.first_pass / self.completed if self.completed else None
+
+    @property
+    def kits_on_hand(self) -> int:
+        return sum(n for (_, status), n in self.kit_status.items() if status in ON_HAND)
+
+    @property
+    def people_active(self) -> int:
+        return sum(1 for _, status in self._people.values() if status == "active")
+
+    def refuse(self, action: Action) -> None:
+        self.refused[action.label] += 1
+
+    def skip(self, action: Action) -> None:
+        self.skipped[action.label] += 1
+
+    def accept(self, action: Action, body: Any) -> None:
+        """Count what an accepted action did; `body` is the API's answer (used only for per-row outcomes)."""
+        self.accepted[action.label] += 1
+        self.last_at = action.at if self.last_at is None else max(self.last_at, action.at)
+        handler = getattr(self, f"_on_{action.kind.value}", None)
+        if handler is not None:
+            handler(action, body if isinstance(body, dict) else {})
+
+    def _set_kit(self, serial: str, status: str) -> None:
+        kit = self._kits[serial]
+        self.kit_status[(kit.kit_type, kit.status)] -= 1
+        kit.status = status
+        self.kit_status[(kit.kit_type, status)] += 1
+        if status == "consumed":
+            del self._kits[serial]
+
+    # kits
+    def _on_announce_shipment(self, action: Action, _: dict[str, Any]) -> None:
+        for kit in action.data["kits"]:
+            self._kits[kit["serial"]] = _Kit(kit["kit_type"], "announced")
+            self.kit_status[(kit["kit_type"], "announced")] += 1
+
+    def _on_receive_kit(self, action: Action, _: dict[str, Any]) -> None:
+        found = {(d["part_number"], d["claim_code"]) for d in action.data["discrepancies"]}
+        self.discrepancies_recorded += len(found)
+        self._kits[action.data["serial"]].undecided = found
+        self._set_kit(action.data["serial"], "quarantined" if found else "received")
+
+    def _on_resolve_discrepancy(self, action: Action, _: dict[str, Any]) -> None:
+        self.discrepancy_decisions += 1
+        kit = self._kits.get(action.data["serial"])
+        if kit is None:
+            return  # a late replacement for a kit already consumed: no change of status
+        kit.undecided.discard((action.data["part_number"], action.data["claim_code"]))
+        if kit.status == "quarantined" and not kit.undecided:
+            self._set_kit(action.data["serial"], "received")
+
+    def _on_release_kit(self, action: Action, _: dict[str, Any]) -> None:
+        self._set_kit(action.data["serial"], "released")
+
+    # trucks
+    def _on_create_build_order(self, action: Action, _: dict[str, Any]) -> None:
+        self._kit_of_vin[action.data["vin"]] = action.data["kit_serial"]
+
+    def _on_station_event(self, action: Action, _: dict[str, Any]) -> None:
+        data = action.data
+        kind, vin = data["type"], data.get("vin")
+        if kind == "arrived" and data.get("entry"):
+            self.started += 1
+            serial = self._kit_of_vin.pop(vin, None)
+            if serial is not None and serial in self._kits:
+                self._set_kit(serial, "consumed")  # kit-receiving follows the build start
+        elif kind == "work_completed" and data.get("end_of_line"):
+            self.completed += 1
+            if vin not in self._defective:
+                self.first_pass += 1
+            self._defective.discard(vin)
+            self.per_day[self.calendar.local_date(action.at)] += 1
+            shift = self.calendar.shift_at(action.at)
+            if shift is None:
+                self.completed_outside_shifts += 1
+            else:
+                self.per_shift[shift.label] += 1
+        elif kind == "defect_found":
+            self.defects_found += 1
+            self._defective.add(vin)
+        elif kind == "defect_repaired":
+            self.defects_repaired += 1
+        elif kind == "check_recorded":
+            self.checks += 1
+            if abs(data["value"] - data["nominal"]) > data["tolerance"]:
+                self.checks_failed += 1
+                self.defects_found += 1  # a failed check opens a defect
+                self._defective.add(vin)
+        elif kind == "component_fitted":
+            self.components_fitted += 1
+        elif kind == "andon_raised":
+            self.andons_raised += 1
+        elif kind == "andon_cleared":
+            self.andons_cleared += 1
+
+    # people
+    def _person(self, employee_id: str, origin: str, status: str) -> None:
+        self._people[employee_id] = (origin, status)
+
+    def _on_import_employees(self, action: Action, body: dict[str, Any]) -> None:
+        created = {r["employee_id"] for r in body.get("rows", []) if r.get("outcome") == "created"}
+        for row in action.data["rows"]:
+            if row["employee_id"] in created:
+                self._person(row["employee_id"], row["origin"], row["status"])
+
+    def _on_register_employee(self, action: Action, _: dict[str, Any]) -> None:
+        self._person(action.data["employee_id"], action.data["origin"], action.data["status"])
+        self.hired += 1
+
+    def _on_recall_employee(self, action: Action, _: dict[str, Any]) -> None:
+        origin, _status = self._people[action.data["employee_id"]]
+        # A transferred person called back from idle is `recalled` from then on (workforce's rule).
+        self._person(action.data["employee_id"], "recalled" if origin == "transferred" else origin, "active")
+        self.recalled += 1
+
+    def _on_change_status(self, action: Action, _: dict[str, Any]) -> None:
+        origin, _status = self._people[action.data["employee_id"]]
+        self._person(action.data["employee_id"], origin, action.data["to_status"])
+        self.left += action.data["to_status"] == "left"
+
+    def _on_publish_roster(self, action: Action, _: dict[str, Any]) -> None:
+        self.rosters += 1
+
+    def _on_clock_in(self, action: Action, body: dict[str, Any]) -> None:
+        self.clock_ins += body.get("result", "clocked_in") == "clocked_in"
+
+    def _on_clock_out(self, action: Action, body: dict[str, Any]) -> None:
+        self.clock_outs += 1
+        self.clock_outs_closed_automatically += body.get("result") == "closed_automatically"
+
+    # ---- reading ----------------------------------------------------------------------------------
+
+    def last_day(self) -> date:
+        return self.calendar.local_date(self.last_at) if self.last_at else self.first_day
+
+    def days(self) -> list[date]:
+        out, day = [], self.first_day
+        while day <= self.last_day():
+            out.append(day)
+            day += timedelta(days=1)
+        return out
+
+    def output_per_day(self) -> dict[str, int]:
+        return {d.isoformat(): self.per_day.get(d, 0) for d in self.days()}
+
+    def output_per_shift(self) -> dict[str, int]:
+        """Every shift of the window (zero included) that started by the last action."""
+        out = {}
+        for day in self.days():
+            for shift in self.calendar.shifts_on(day):
+                if self.last_at is not None and shift.start <= self.last_at:
+                    out[shift.label] = self.per_shift.get(shift.label, 0)
+        return out
+
+    def kits_by_status(self, kit_type: str | None = None) -> dict[str, int]:
+        found: Counter[str] = Counter()
+        for (type_, status), n in self.kit_status.items():
+            if n and (kit_type is None or type_ == kit_type):
+                found[status] += n
+        return dict(sorted(found.items()))
+
+    def headcount(self) -> dict[str, Any]:
+        cells: dict[tuple[str, str], int] = defaultdict(int)
+        for origin, status in self._people.values():
+            cells[(origin, status)] += 1
+        return {
+            "total": len(self._people),
+            "by_origin": {o: sum(cells[(o, s)] for s in STATUSES) for o in ORIGINS},
+            "by_status": {s: sum(cells[(o, s)] for o in ORIGINS) for s in STATUSES},
+            "cells": {f"{o}/{s}": cells[(o, s)] for o in ORIGINS for s in STATUSES if cells[(o, s)]},
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line_id": self.line_id,
+            "time_zone": self.calendar.time_zone,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day().isoformat(),
+            "last_at": self.last_at.isoformat() if self.last_at else None,
+            "trucks": {
+                "started": self.started,
+                "completed": self.completed,
+                "wip": self.wip,
+                "first_pass": self.first_pass,
+                "fpy": round(self.fpy, 4) if self.fpy is not None else None,
+                "defects_found": self.defects_found,
+                "defects_repaired": self.defects_repaired,
+                "checks": self.checks,
+                "checks_failed": self.checks_failed,
+                "components_fitted": self.components_fitted,
+                "andons_raised": self.andons_raised,
+                "andons_cleared": self.andons_cleared,
+                "completed_outside_shifts": self.completed_outside_shifts,
+                "completed_per_day": self.output_per_day(),
+                "completed_per_shift": self.output_per_shift(),
+            },
+            "kits": {
+                "kit_types": list(self.kit_types),
+                "by_status": self.kits_by_status(),
+                "on_hand": self.kits_on_hand,
+                "by_type": {t: self.kits_by_status(t) for t in self.kit_types},
+                "discrepancies_recorded": self.discrepancies_recorded,
+                "discrepancy_decisions": self.discrepancy_decisions,
+            },
+            "people": {
+                **self.headcount(),
+                "recalled": self.recalled,
+                "hired": self.hired,
+                "left": self.left,
+                "rosters": self.rosters,
+                "clock_ins": self.clock_ins,
+                "clock_outs": self.clock_outs,
+                "clock_outs_closed_automatically": self.clock_outs_closed_automatically,
+            },
+            "requests": {
+                "accepted": sum(self.accepted.values()),
+                "refused": sum(self.refused.values()),
+                "skipped": sum(self.skipped.values()),
+                "lag_retries": self.retries,
+                "refused_by_action": dict(sorted(self.refused.items())),
+                "skipped_by_action": dict(sorted(self.skipped.items())),
+                "accepted_by_action": dict(sorted(self.accepted.items())),
+            },
+        }

@@ -1,0 +1,147 @@
+"""Reporting's figures for one run, side by side with the simulator's tally.
+
+Reporting is read only here, after the run, to compare: output per day and per shift, WIP, first-pass
+yield, kits by status (the run's own kit types) and headcount by origin and status. Headcount is plant-wide
+in reporting: the run's people are those with its id prefix where reporting filters by one, else the change
+from a baseline taken before the run wrote anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from plant_sim.api import Api
+from plant_sim.requests import REPORTING
+from plant_sim.tally import ORIGINS, STATUSES, Tally
+
+Figures = dict[str, Any]
+
+
+class ReportingError(Exception):
+    """Reporting answered something other than a view."""
+
+
+async def _view(api: Api, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    answer = await api.get(REPORTING, path, params=params)
+    if not answer.ok or not isinstance(answer.body, dict):
+        raise ReportingError(f"GET {path} {params}: HTTP {answer.status} {answer.body}")
+    return answer.body
+
+
+PREFIX_PARAMETER = "employee_id_prefix"
+
+
+@dataclass(frozen=True)
+class HeadcountScope:
+    """How to find the run's people in reporting's plant-wide headcount: by their id prefix where
+    reporting filters by one, else as the change from `before` (nobody else may change people meanwhile)."""
+
+    prefix: str | None
+    before: dict[str, int]
+
+
+async def headcount_scope(api: Api, prefix: str, as_of: str) -> HeadcountScope:
+    spec = await api.openapi(REPORTING)
+    params = spec.get("paths", {}).get("/people/headcount", {}).get("get", {}).get("parameters", [])
+    if any(p.get("name") == PREFIX_PARAMETER for p in params):
+        return HeadcountScope(prefix, {})
+    return HeadcountScope(None, await headcount(api, as_of))
+
+
+async def headcount(api: Api, as_of: str, prefix: str | None = None) -> dict[str, int]:
+    """Reporting's headcount cells ('origin/status' -> people) on a date."""
+    params = {"as_of": as_of} | ({PREFIX_PARAMETER: prefix} if prefix else {})
+    view = await _view(api, "/people/headcount", params)
+    return {f"{c['origin']}/{c['status']}": int(c["count"]) for c in view["matrix"] if c["count"]}
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    keys = set(after) | set(before)
+    return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(keys) if after.get(k, 0) != before.get(k, 0)}
+
+
+def _by(cells: dict[str, int], index: int, names: tuple[str, ...]) -> dict[str, int]:
+    return {n: sum(v for k, v in cells.items() if k.split("/")[index] == n) for n in names}
+
+
+def expected(tally: Tally) -> Figures:
+    """The tally's figures, in the shape `actual` reads reporting's."""
+    cells = tally.headcount()["cells"]
+    return {
+        "output_per_day": tally.output_per_day(),
+        "output_per_shift": tally.output_per_shift(),
+        "wip": tally.wip,
+        "quality": {
+            "completed": tally.completed,
+            "first_pass": tally.first_pass,
+            "fpy": round(tally.fpy, 4) if tally.fpy is not None else None,
+            "defects_found": tally.defects_found,
+        },
+        "kits": {t: tally.kits_by_status(t) for t in tally.kit_types},
+        "kits_on_hand": tally.kits_on_hand,
+        "headcount": {
+            "cells": cells,
+            "by_origin": _by(cells, 0, ORIGINS),
+            "by_status": _by(cells, 1, STATUSES),
+        },
+    }
+
+
+async def actual(api: Api, tally: Tally, people: HeadcountScope) -> Figures:
+    """Reporting's figures for the run's line, kit types and window."""
+    line, first, last = tally.line_id, tally.first_day.isoformat(), tally.last_day().isoformat()
+    span = {"line": line, "from": first, "to": last}
+    days = await _view(api, "/output/series", {**span, "bucket": "day"})
+    shifts = await _view(api, "/output/series", {**span, "bucket": "shift"})
+    wip = await _view(api, "/wip", {"line": line})
+    quality = await _view(api, "/quality", span)
+    kits, on_hand = {}, 0
+    for kit_type in tally.kit_types:
+        view = await _view(api, "/kits", {"kit_type": kit_type})
+        kits[kit_type] = {k: v for k, v in sorted(view["by_status"].items()) if v}
+        on_hand += view["on_hand"]
+    cells = _delta(await headcount(api, last, people.prefix), people.before)
+    shift_labels = set(expected(tally)["output_per_shift"])
+    return {
+        "output_per_day": {p["label"]: p["actual"] for p in days["points"]},
+        # Shifts of the window that started by the run's last action (later ones of the last day are empty).
+        "output_per_shift": {
+            p["label"]: p["actual"] for p in shifts["points"] if p["label"] in shift_labels or p["actual"]
+        },
+        "wip": wip["total"],
+        "quality": {k: quality[k] for k in ("completed", "first_pass", "fpy", "defects_found")},
+        "kits": kits,
+        "kits_on_hand": on_hand,
+        "headcount": {"cells": cells, "by_origin": _by(cells, 0, ORIGINS), "by_status": _by(cells, 1, STATUSES)},
+    }
+
+
+def differences(want: Any, got: Any, path: str = "") -> list[str]:
+    """Every place where `got` differs from `want`, as 'path: tally X, reporting Y'."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out: list[str] = []
+        for key in sorted(set(want) | set(got), key=str):
+            out += differences(want.get(key), got.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if want != got:
+        return [f"{path}: tally {want!r}, reporting {got!r}"]
+    return []
+
+
+async def compare(api: Api, tally: Tally, people: HeadcountScope, *, timeout_s: float = 120.0) -> list[str]:
+    """Poll reporting until its figures equal the tally's (returns []) or the deadline passes (the diff)."""
+    want = expected(tally)
+    deadline = time.monotonic() + timeout_s
+    delay = 0.5
+    while True:
+        try:
+            diff = differences(want, await actual(api, tally, people))
+        except ReportingError as exc:
+            diff = [str(exc)]
+        if not diff or time.monotonic() > deadline:
+            return diff
+        await asyncio.sleep(delay)
+        delay = min(delay * 1.5, 5.0)

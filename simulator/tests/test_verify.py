@@ -1,0 +1,44 @@
+"""Reporting's figures beside the tally's: every difference is named by where it is."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from plant_sim.calendar import PlantCalendar, ShiftPattern
+from plant_sim.runner import window
+from plant_sim.scenario import load
+from plant_sim.tally import Tally
+from plant_sim.verify import differences, expected
+
+
+def test_differences_name_the_place_and_both_values() -> None:
+    want = {"wip": 3, "output_per_day": {"2026-01-05": 2, "2026-01-06": 0}, "kits": {"KT": {"released": 2}}}
+    got = {"wip": 3, "output_per_day": {"2026-01-05": 1}, "kits": {"KT": {"released": 2, "consumed": 1}}}
+    assert differences(want, got) == [
+        "kits.KT.consumed: tally None, reporting 1",
+        "output_per_day.2026-01-05: tally 2, reporting 1",
+        "output_per_day.2026-01-06: tally 0, reporting None",
+    ]
+    assert differences(want, want) == []
+
+
+def test_the_expected_figures_come_from_the_tally_alone() -> None:
+    cal = PlantCalendar(
+        time_zone="UTC",
+        working_days=frozenset(range(1, 8)),
+        holidays=frozenset(),
+        shifts=(ShiftPattern("A", time(6), time(14)),),
+        valid_from=date(2026, 1, 1),
+    )
+    tally = Tally(calendar=cal, line_id="L", kit_types=("KT",), first_day=date(2026, 1, 5))
+    figures = expected(tally)
+    assert figures["wip"] == 0 and figures["quality"]["fpy"] is None
+    assert figures["headcount"]["by_origin"] == {"transferred": 0, "recalled": 0, "new_hire": 0}
+    assert figures["kits"] == {"KT": {}}
+
+
+def test_the_window_runs_from_local_midnight_days_ago_to_now() -> None:
+    now = datetime(2026, 3, 30, 10, 17, tzinfo=UTC)  # 12:17 in Warsaw, the day after the clocks went forward
+    start, end = window(load("compact"), 2, now)
+    assert start == datetime(2026, 3, 27, 23, tzinfo=UTC)  # 28 March 00:00, still winter time (UTC+1)
+    assert end == now and end - start < timedelta(days=3)

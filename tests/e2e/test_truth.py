@@ -1,0 +1,65 @@
+"""The truth test: a compressed multi-day run of the plant simulator through all four services, on the real
+broker and database, after which reporting's figures equal the simulator's own tally exactly.
+
+The simulator (plant_sim) drives kit-receiving, workforce, assembly-line and reporting only through their
+public HTTP APIs, as the plant's users do, over a past window of a little more than two days run at three
+simulated days a minute, and counts what it did from the actions the APIs accepted. Reporting is then
+polled (with a deadline, never a fixed sleep) until its output per day and per shift, WIP, first-pass
+yield, kits by status and headcount by origin and status for the run's own line, kit types and people
+equal the tally; on a deadline the test fails with every difference named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mes_shared.testing import require_env
+from plant_sim import scenario
+from plant_sim.cli import URL_VARIABLES
+from plant_sim.runner import RunConfig, run
+
+# Not yet in ./mes test: reporting folds a kit's status as the latest by event time, and kit-receiving stamps
+# ASNs, claim decisions and releases with its own clock, so over a past (compressed) window every kit reads
+# "announced". Needed first: optional announced_at / resolved_at / released_at on those writes, and
+# WORKFORCE_TERMINAL_MAX_DELAY_MINUTES >= the window in the local stack (issue 6 follow-up).
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skip(reason="needs back-dated announced_at/resolved_at/released_at in kit-receiving (issue 6)"),
+]
+
+DAYS = 2  # whole days before today, plus today up to now
+SPEED = 4320.0  # three simulated days a minute
+SEED = 20260101
+
+
+async def test_reporting_equals_what_the_simulated_plant_did(tmp_path: Path) -> None:
+    config = RunConfig(
+        scenario=scenario.load("compact"),
+        urls={service: require_env(variable) for service, variable in URL_VARIABLES.items()},
+        secret=require_env("MES_AUTH_SECRET"),
+        days=DAYS,
+        speed=SPEED,
+        seed=SEED,
+        prefix="TRUTH",
+        verify=True,
+        verify_timeout_s=120,
+        progress_every_s=15,
+        tally_json=tmp_path / "tally.json",
+    )
+    result = await run(config)
+    tally = result.tally
+
+    assert result.backdated_kits, (
+        "kit-receiving records ASNs, claim decisions and releases at its own clock (no announced_at, resolved_at, "
+        "released_at): the simulated kits would be released after the trucks that consumed them"
+    )
+    refusals = "\n  ".join(r.describe() for r in result.stats.refusals)
+    assert result.stats.refused == 0, f"{result.stats.refused} action(s) refused:\n  {refusals}"
+    assert result.stats.skipped == 0
+    assert tally.started > 0 and tally.completed > 0, tally.as_json()["trucks"]  # the run built trucks
+    assert result.differences == [], (
+        f"reporting differs from the simulator's tally of run {result.ids.base} "
+        f"(tally in {config.tally_json}):\n  " + "\n  ".join(result.differences or [])
+    )
