@@ -13,3 +13,6 @@ class Settings(ServiceSettings):
 
     # Most events one terminal may send in one backlog request.
     max_batch_events: int = Field(default=1000, ge=1, le=10_000)
+    # Connections of the station-event hot path's own pool (beside database_pool_size for everything else):
+    # events wait for one when all are busy, so this bounds the database work the line's terminals cause.
+    terminal_pool_size: int = Field(default=16, ge=1, le=100)

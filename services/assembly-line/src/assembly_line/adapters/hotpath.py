@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
@@ -31,11 +31,13 @@ from assembly_line.domain import (
     ClockIn,
     OpenAndon,
     OperatorFacts,
+    Qualification,
     Route,
     RouteStep,
     Shortage,
     StationAndons,
     Vehicle,
+    VehicleStatus,
 )
 from mes_shared.envelope import Envelope
 from mes_shared.outbox import NOTIFY_CHANNEL
@@ -126,6 +128,104 @@ _CLEAR_CHANGES = """, andon AS (
 _END_TRUCK = _END.format(changes=_TRUCK_CHANGES, channel=NOTIFY_CHANNEL)
 _END_RAISE = _END.format(changes=_RAISE_CHANGES, channel=NOTIFY_CHANNEL)
 _END_CLEAR = _END.format(changes=_CLEAR_CHANGES, channel=NOTIFY_CHANNEL)
+
+# ---- the single-statement path of a truck event (see service/station_events.py) ------------------
+#
+# One read: everything the event is judged on, as of one snapshot: whether the station is active, the first
+# answer to this terminal event id if there is one, the operator's facts, the truck with its row version
+# (xmin) and, for a fitting, the serial's owner and whether the kit's BOM has the part. The truck's route
+# state (steps, defects) is sent only when the caller's copy ($8, its xmin) is not the current row.
+# $1 terminal, $2 terminal event id, $3 station, $4 badge, $5 instant, $6 its UTC date, $7 VIN, $8 xmin of
+# the caller's copy, $9 part number, $10 serial, $11 the part as a BOM line (JSON).
+_LOOK = """
+SELECT (SELECT true FROM stations WHERE station_id = $3 AND active) AS station_active,
+       e.request_hash AS stored_hash, e.status_code AS stored_status, e.response AS stored_response,
+       e.received_at AS stored_received_at,
+       o.employee_id AS op_employee_id, o.badge_id AS op_badge_id, o.station AS op_station, o.in_at AS op_in_at,
+       o.out_at AS op_out_at, o.status AS op_status, o.status_since AS op_status_since, o.q_levels, o.q_from,
+       o.q_until, o.q_ended, o.q_reasons,
+       v.xmin AS version, v.vin, v.model, v.variant, v.line_id, v.kit_serial, v.status, v.route_version,
+       CASE WHEN v.xmin = $8 THEN NULL ELSE v.steps END AS steps,
+       CASE WHEN v.xmin = $8 THEN NULL ELSE v.defects END AS defects,
+       v.held_at, v.held_since, v.last_event, v.created_at, v.started_at, v.completed_at, v.cancelled_at,
+       (SELECT c.vin FROM components c WHERE c.part_number = $9 AND c.serial = $10) AS fitted_to,
+       (SELECT true FROM kits k JOIN kit_types t ON t.kit_type = k.kit_type AND t.version = k.bom_version
+        WHERE k.serial = v.kit_serial AND t.parts @> $11::jsonb) AS in_bom
+FROM (SELECT) AS one
+LEFT JOIN station_events e ON e.terminal = $1 AND e.terminal_event_id = $2
+LEFT JOIN LATERAL (
+    SELECT p.employee_id, p.badge_id, p.station, p.in_at, p.out_at, s.status, s.effective_date AS status_since,
+           q.q_levels, q.q_from, q.q_until, q.q_ended, q.q_reasons
+    FROM presences p
+    LEFT JOIN LATERAL (SELECT st.status, st.effective_date FROM employee_statuses st
+                       WHERE st.employee_id = p.employee_id AND st.effective_date <= $6
+                       ORDER BY st.effective_date DESC, st.id DESC LIMIT 1) s ON true
+    LEFT JOIN LATERAL (SELECT array_agg(q.level) AS q_levels, array_agg(q.valid_from) AS q_from,
+                              array_agg(q.valid_until) AS q_until, array_agg(q.ended_at) AS q_ended,
+                              array_agg(q.end_reason) AS q_reasons
+                       FROM qualifications q WHERE q.employee_id = p.employee_id AND q.station = $3) q ON true
+    WHERE p.station = $3 AND p.badge_id = $4 AND p.in_at <= $5 AND (p.out_at IS NULL OR p.out_at > $5)
+    ORDER BY p.in_at DESC
+    LIMIT 1
+) o ON true
+LEFT JOIN vehicles v ON v.vin = $7"""
+
+# One write, its own transaction: written only while the truck's row is still the version the event was judged
+# on ($13, locked here for the statement) and the terminal event id is still free at an active station;
+# otherwise nothing is written and no row comes back. A serial fitted meanwhile fails the statement
+# (unique violation): nothing is written either. Route state (steps, defects) is written only when given.
+# An event judged on what the process knew rather than on a fresh read also names the employee it took the
+# badge ($40) for ($39) and whether the kit's BOM has the part ($42, for $43): written only if the badge still
+# signs off as that employee at the event's time ($7, its UTC date $41), which is `authorize_sign_off`
+# accepting it, and the BOM still says so.
+_FAST_END = f"""
+WITH locked AS (
+    SELECT 1 FROM vehicles v
+    WHERE v.vin = $6 AND v.xmin = $13
+      AND ($39::text IS NULL OR EXISTS (
+          SELECT FROM (SELECT p.employee_id FROM presences p
+                       WHERE p.station = $4 AND p.badge_id = $40 AND p.in_at <= $7
+                         AND (p.out_at IS NULL OR p.out_at > $7)
+                       ORDER BY p.in_at DESC LIMIT 1) p
+          WHERE p.employee_id = $39
+            AND coalesce((SELECT st.status FROM employee_statuses st
+                          WHERE st.employee_id = p.employee_id AND st.effective_date <= $41
+                          ORDER BY st.effective_date DESC, st.id DESC LIMIT 1), 'active') = 'active'
+            AND EXISTS (SELECT FROM qualifications q
+                        WHERE q.employee_id = p.employee_id AND q.station = $4 AND q.valid_from <= $7
+                          AND $7 < least(q.valid_until, coalesce(q.ended_at, q.valid_until)))))
+      AND ($42::boolean IS NULL OR $42 = EXISTS (
+          SELECT FROM kits k JOIN kit_types t ON t.kit_type = k.kit_type AND t.version = k.bom_version
+          WHERE k.serial = v.kit_serial AND t.parts @> $43::jsonb))
+    FOR UPDATE
+), claim AS (
+    INSERT INTO station_events (terminal, terminal_event_id, request_hash, station, type, vin, occurred_at,
+                                received_at, payload, status_code, response, operator_id)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12
+    FROM stations, locked WHERE station_id = $4 AND active
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), truck AS (
+    UPDATE vehicles SET status = $14, steps = coalesce($15::jsonb, steps), defects = coalesce($16::jsonb, defects),
+           open_defects = $17, held_at = $18, held_since = $19, current_station = $20, last_event = $21::jsonb,
+           last_event_at = $22, started_at = $23, completed_at = $24, updated_at = $25
+    WHERE vin = $6 AND EXISTS (SELECT FROM claim)
+    RETURNING xmin
+), outbox_rows AS (
+    INSERT INTO outbox (event_id, topic, key, event_type, payload)
+    SELECT * FROM unnest($26::uuid[], $27::text[], $28::text[], $29::text[], $30::bytea[])
+    WHERE EXISTS (SELECT FROM claim)
+), history AS (
+    INSERT INTO vehicle_history (vin, at, action, actor, detail)
+    SELECT $6, * FROM unnest($31::timestamptz[], $32::text[], $33::text[], $34::text[]::jsonb[])
+    WHERE EXISTS (SELECT FROM claim)
+), fitted AS (
+    INSERT INTO components (part_number, serial, vin, station, source, unit_value, operator_id, fitted_at,
+                            terminal_event_id)
+    SELECT $35, $36, $6, $4, $37, $38, $12, $7, $2
+    WHERE $35::text IS NOT NULL AND EXISTS (SELECT FROM claim)
+)
+SELECT xmin, pg_notify('{NOTIFY_CHANNEL}', '') FROM truck"""
 
 
 def _json(value: Any) -> str:
@@ -313,6 +413,201 @@ class HotPath:
             last_change_at=row["andon_changed_at"],
             raised_count=row["andon_count"],
         )
+
+    # ---- the single-statement path of a truck event -----------------------------------------------
+
+    async def look(
+        self,
+        *,
+        terminal: str,
+        terminal_event_id: str,
+        station: str,
+        badge: str | None,
+        at: datetime,
+        vin: str,
+        known: tuple[int, Vehicle] | None,
+        part_number: str | None = None,
+        serial: str | None = None,
+        bom_line: bool = False,
+    ) -> Look:
+        """Everything a truck event is judged on, in one statement (see `_LOOK`). `known` is a copy of the truck
+        as of a row version: it is used when that is still the row's version, and the row is not sent."""
+        row = await self._c.fetchrow(
+            _LOOK,
+            terminal,
+            terminal_event_id,
+            station,
+            badge,
+            at,
+            at.astimezone(UTC).date(),
+            vin,
+            known[0] if known is not None else None,
+            part_number,
+            serial,
+            _json([{"part_number": part_number}]) if bom_line else None,
+        )
+        assert row is not None
+        stored = None
+        if row["stored_hash"] is not None:
+            stored = Stored(row["stored_hash"], row["stored_status"], row["stored_response"], row["stored_received_at"])
+        version: int | None = row["version"]
+        vehicle = None
+        if version is not None:
+            if row["steps"] is None:  # the caller's copy is the current row
+                assert known is not None and known[0] == version
+                vehicle = known[1]
+            else:
+                vehicle = vehicle_of(row)
+        return Look(
+            station_active=bool(row["station_active"]),
+            stored=stored,
+            facts=_facts_of(row) if badge is not None else None,
+            version=version,
+            vehicle=vehicle,
+            fitted_to=row["fitted_to"],
+            in_bom=bool(row["in_bom"]),
+        )
+
+    async def end_fast(
+        self,
+        *,
+        claim: Claim,
+        answer: Answer,
+        envelopes: Sequence[Envelope],
+        vehicle: Vehicle,
+        version: int,
+        steps: str | None,
+        defects: str | None,
+        history: Sequence[dict[str, Any]],
+        at: datetime,
+        fitted: Fitted | None = None,
+        known: Known | None = None,
+    ) -> int | None:
+        """Write the whole event in one statement, its own transaction, if the truck's row is still `version`
+        and the id still free at an active station: the truck's new row version, or None (nothing written).
+        `steps` and `defects` (JSON) are written only when given. Raises UniqueViolationError when `fitted`'s
+        serial was fitted meanwhile (nothing is written). `known`: what the event was judged on besides the truck,
+        when it was not read just now: written only if it still holds."""
+        here = vehicle.location
+        last = vehicle.last_event
+        new_version: int | None = await self._c.fetchval(
+            _FAST_END,
+            claim.terminal,
+            claim.terminal_event_id,
+            claim.request_hash,
+            claim.station,
+            claim.kind,
+            vehicle.vin,
+            claim.occurred_at,
+            claim.received_at,
+            claim.payload,
+            answer.status_code,
+            answer.response,
+            answer.operator_id,
+            version,
+            vehicle.status.value,
+            steps,
+            defects,
+            sum(1 for d in vehicle.defects if d.is_open),
+            vehicle.held_at,
+            vehicle.held_since,
+            vehicle.steps[here].station if here is not None and vehicle.status is VehicleStatus.IN_PROGRESS else None,
+            _json({"kind": last.kind, "station": last.station, "at": last.at.isoformat()}) if last else None,
+            last.at if last else None,
+            vehicle.started_at,
+            vehicle.completed_at,
+            at,
+            *_outbox(envelopes),
+            [h["at"] for h in history],
+            [h["action"] for h in history],
+            [h["actor"] for h in history],
+            [_json(h["detail"]) for h in history],
+            fitted.part_number if fitted else None,
+            fitted.serial if fitted else None,
+            fitted.source if fitted else None,
+            fitted.unit_value if fitted else None,
+            known.operator_id if known else None,
+            known.badge if known else None,
+            known.date if known else None,
+            known.in_bom if known else None,
+            known.bom_line if known else None,
+        )
+        return new_version
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """The first answer to a terminal event id."""
+
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    station_active: bool
+    stored: Stored | None
+    facts: OperatorFacts | None  # None when no badge was given
+    version: int | None  # the truck's row version (xmin); None: no such truck
+    vehicle: Vehicle | None
+    fitted_to: str | None  # the VIN a fitting's serial is fitted to already
+    in_bom: bool  # a fitting's part is in the truck's kit BOM
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A terminal event as it is logged under its id."""
+
+    terminal: str
+    terminal_event_id: str
+    request_hash: str
+    station: str
+    kind: str
+    occurred_at: datetime
+    received_at: datetime
+    payload: str  # JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What a truck event was judged on besides the truck, as this process knew it (not read just now)."""
+
+    operator_id: str | None  # the employee the badge signed off as; None: no badge
+    badge: str | None
+    date: date  # the event's UTC date (the employee's status on it)
+    in_bom: bool | None  # a fitting without a source: whether the kit's BOM has the part
+    bom_line: str | None  # that part as a BOM line (JSON)
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    part_number: str
+    serial: str
+    source: str
+    unit_value: float | None
+
+
+def _facts_of(row: asyncpg.Record) -> OperatorFacts:
+    if row["op_employee_id"] is None:
+        return OperatorFacts(clock_in=None)
+    levels = row["q_levels"]  # the arrays are all NULL when no qualification was ever granted here
+    return OperatorFacts(
+        clock_in=ClockIn(
+            row["op_employee_id"], row["op_badge_id"], row["op_station"], row["op_in_at"], row["op_out_at"]
+        ),
+        qualifications=tuple(
+            Qualification(level, valid_from, valid_until, ended_at, end_reason)
+            for level, valid_from, valid_until, ended_at, end_reason in zip(
+                levels, row["q_from"], row["q_until"], row["q_ended"], row["q_reasons"], strict=True
+            )
+        )
+        if levels is not None
+        else (),
+        status=row["op_status"],
+        status_since=row["op_status_since"],
+    )
 
 
 @dataclass(frozen=True, slots=True)

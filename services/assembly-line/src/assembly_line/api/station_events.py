@@ -9,13 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assembly_line.api import schemas
 from assembly_line.api.access import StationPath, StationTerminal
 from assembly_line.api.errors import RACES, concurrent_conflict, problem_body
 from assembly_line.domain import DomainError, InvalidInput
-from assembly_line.service.station_events import record_event, terminal_connection
+from assembly_line.service.station_events import LineCache, record_event, terminal_connection
 from mes_shared.auth import Principal
 from mes_shared.commands import REPLAYED_HEADER
 from mes_shared.correlation import correlation_id_var
@@ -35,12 +34,23 @@ qualified here at `occurred_at`. A refusal is a 409 problem naming the broken `r
 and the terminal may send the event again once the reason is gone."""
 
 
+class _EncodedJSON(JSONResponse):
+    """A JSONResponse that takes a body encoded already (the hot path encodes it once, for the stored answer)."""
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else super().render(content)
+
+
 def _source(request: Request) -> str:
     return f"/mes/{request.app.state.service}"
 
 
-def _engine(request: Request) -> AsyncEngine:
-    return request.app.state.runtime.engine  # type: ignore[no-any-return]
+def _pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.terminal_pool  # type: ignore[no-any-return]
+
+
+def _cache(request: Request) -> LineCache:
+    return request.app.state.line_cache  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -54,10 +64,13 @@ def _engine(request: Request) -> AsyncEngine:
 async def post_station_event(
     station: StationPath, body: schemas.StationEventIn, request: Request, principal: StationTerminal
 ) -> JSONResponse:
-    async with terminal_connection(_engine(request)) as conn:
-        recorded = await record_event(conn, principal=principal, station=station, event=body, source=_source(request))
+    async with terminal_connection(_pool(request)) as conn:
+        recorded = await record_event(
+            conn, principal=principal, station=station, event=body, source=_source(request), cache=_cache(request)
+        )
     headers = {REPLAYED_HEADER: "true"} if recorded.replayed else None
-    return JSONResponse(recorded.body, status_code=recorded.status_code, headers=headers)
+    content = recorded.raw if recorded.raw is not None else recorded.body
+    return _EncodedJSON(content, status_code=recorded.status_code, headers=headers)
 
 
 @router.post(
@@ -78,7 +91,7 @@ async def post_station_events_batch(
             "station-event.batch-too-large", f"a batch holds at most {limit} events, got {len(body.events)}; split it"
         )
     results = []
-    async with terminal_connection(_engine(request)) as conn:
+    async with terminal_connection(_pool(request)) as conn:
         for index, item in enumerate(body.events):
             results.append(await _one_of_batch(conn, index, item, station, principal, request))
     return schemas.BatchResult(
@@ -100,7 +113,9 @@ async def _one_of_batch(
     except ValidationError as exc:
         return _refused(index, event_id, _invalid(exc, instance))
     try:
-        recorded = await record_event(conn, principal=principal, station=station, event=event, source=_source(request))
+        recorded = await record_event(
+            conn, principal=principal, station=station, event=event, source=_source(request), cache=_cache(request)
+        )
     except (DomainError, Problem) as exc:
         return _refused(index, event_id, problem_body(exc, instance))
     except (IntegrityError, *RACES):

@@ -8,6 +8,14 @@ trace, so the terminal may send it again once the reason is gone (a clock-in tha
 
 The transaction runs on the asyncpg connection of a pooled connection (adapters/hotpath.py): a claim, the
 operator's facts, the truck's lock, one statement writing everything, each prepared once per connection.
+
+Most truck events (all but arrivals, which read the kit's shortages under the truck's lock) first take a
+shorter way with the same rules and the same outcome: one statement reads everything the event is judged
+on, including the truck's row version, and one statement, its own transaction, writes everything only if
+the truck is still at that version and the id still free. An event that loses that race (another event on
+the same truck, a resend in flight, a serial fitted meanwhile) has written nothing and is judged again the
+long way, under the truck's lock. The process keeps the last truck it wrote per VIN with its row version
+(`LineCache`), so an unchanged truck is neither sent by the database nor decoded again.
 """
 
 from __future__ import annotations
@@ -21,15 +29,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assembly_line.adapters.hotpath import Answer, HotPath
+from assembly_line.adapters.hotpath import Answer, Claim, Fitted, HotPath, Known, Stored
+from assembly_line.adapters.repository import defects_json, steps_json
 from assembly_line.api import schemas as s
 from assembly_line.domain import (
     Conflict,
+    DomainError,
     InvalidInput,
     NotFound,
     Occurrence,
+    OperatorFacts,
     StationFact,
     Vehicle,
     VehicleEvent,
@@ -50,6 +60,54 @@ from mes_shared.envelope import Envelope, EventData
 # at the event's time. Arrival, defect found and andons may name a badge; it is then resolved if it can be.
 SIGN_OFF = frozenset({"work_started", "work_completed", "defect_repaired", "component_fitted", "check_recorded"})
 ANDON = frozenset({"andon_raised", "andon_cleared"})
+# Truck events judged on the truck's row and the operator's facts alone (an arrival also reads the kit's
+# shortages, which must be read under the truck's lock): these take the single-statement way first.
+SINGLE_STATEMENT = frozenset(
+    {"work_started", "work_completed", "defect_found", "defect_repaired", "component_fitted", "check_recorded"}
+)
+
+
+class LineCache:
+    """What this process last learnt about the line, for the single-statement way: each truck it wrote with the
+    row version (xmin) it got, the employee each badge signed off as at each station, whether each kit's BOM has
+    each part. Nothing here is trusted: a truck is used only while its row is still that version, and an event
+    judged on a remembered employee or part is written only if the statement finds them still so. A truck is
+    taken out while an event uses it and put back only once the event is written."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._trucks: dict[str, tuple[int, Vehicle]] = {}
+        self._operators: dict[tuple[str, str], str] = {}
+        self._parts: dict[tuple[str, str], bool] = {}
+
+    def take_truck(self, vin: str) -> tuple[int, Vehicle] | None:
+        return self._trucks.pop(vin, None)
+
+    def put_truck(self, vin: str, version: int, vehicle: Vehicle) -> None:
+        self._put(self._trucks, vin, (version, vehicle))
+
+    def operator(self, station: str, badge: str) -> str | None:
+        return self._operators.get((station, badge))
+
+    def note_operator(self, station: str, badge: str, employee_id: str) -> None:
+        self._put(self._operators, (station, badge), employee_id)
+
+    def forget_operator(self, station: str, badge: str) -> None:
+        self._operators.pop((station, badge), None)
+
+    def in_bom(self, kit_serial: str, part_number: str) -> bool | None:
+        return self._parts.get((kit_serial, part_number))
+
+    def note_in_bom(self, kit_serial: str, part_number: str, in_bom: bool) -> None:
+        self._put(self._parts, (kit_serial, part_number), in_bom)
+
+    def forget_in_bom(self, kit_serial: str, part_number: str) -> None:
+        self._parts.pop((kit_serial, part_number), None)
+
+    def _put(self, items: dict[Any, Any], key: Any, value: Any) -> None:
+        items[key] = value
+        if len(items) > self._size:
+            del items[next(iter(items))]
 
 
 @dataclass(frozen=True)
@@ -57,6 +115,8 @@ class Recorded:
     status_code: int
     body: dict[str, Any]
     replayed: bool
+    # The body as JSON, when it was encoded already (what JSONResponse would send).
+    raw: bytes | None = None
 
 
 @dataclass
@@ -75,31 +135,43 @@ class _Work:
         )
 
 
-def request_hash(station: str, event: s.StationEventIn) -> str:
-    """What makes two sends the same event: its content, with the time as a UTC instant."""
-    data = event.model_dump(mode="json")
+def request_hash(station: str, event: s.StationEventIn, data: dict[str, Any] | None = None) -> str:
+    """What makes two sends the same event: its content, with the time as a UTC instant (`data`: the event's
+    JSON form, when the caller has it already)."""
+    data = dict(data) if data is not None else event.model_dump(mode="json")
     data["occurred_at"] = event.occurred_at.astimezone(UTC).isoformat()
     raw = station + "\n" + json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @asynccontextmanager
-async def terminal_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection's asyncpg connection, for one event or a whole backlog (each event is still
-    its own transaction)."""
-    async with engine.connect() as pooled:
-        conn = (await pooled.get_raw_connection()).driver_connection
-        assert conn is not None
+async def terminal_connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the hot path's own pool (adapters/terminal_pool.py), for one event or a whole backlog
+    (each event is still its own transaction)."""
+    async with pool.acquire() as conn:
         yield conn
 
 
 async def record_event(
-    conn: asyncpg.Connection, *, principal: Principal, station: str, event: s.StationEventIn, source: str
+    conn: asyncpg.Connection,
+    *,
+    principal: Principal,
+    station: str,
+    event: s.StationEventIn,
+    source: str,
+    cache: LineCache | None = None,
 ) -> Recorded:
     """Accept or refuse one station event in its own transaction (raises a DomainError when refused;
     nothing is written then)."""
     now = datetime.now(UTC)
-    fingerprint = request_hash(station, event)
+    payload = event.model_dump(mode="json")
+    fingerprint = request_hash(station, event, payload)
+    if event.type in SINGLE_STATEMENT:
+        recorded = await _single_statement(
+            _Event(conn, principal, station, event, source, now, payload, fingerprint), cache or LineCache(0)
+        )
+        if recorded is not None:
+            return recorded
     async with conn.transaction():
         work = _Work(HotPath(conn), principal, source, now)
         claimed = await work.db.claim(
@@ -111,7 +183,7 @@ async def record_event(
             vin=getattr(event, "vin", None),
             occurred_at=event.occurred_at,
             received_at=now,
-            payload=event.model_dump(mode="json"),
+            payload=payload,
         )
         if not claimed:
             return await _replay(work, station, event, fingerprint)
@@ -119,24 +191,225 @@ async def record_event(
         return Recorded(201, body, False)
 
 
+@dataclass(frozen=True, slots=True)
+class _Event:
+    """A truck event on its way through the single-statement way."""
+
+    conn: asyncpg.Connection
+    principal: Principal
+    station: str
+    event: s.StationEventIn
+    source: str
+    now: datetime
+    payload: dict[str, Any]
+    fingerprint: str
+
+
+async def _single_statement(e: _Event, cache: LineCache) -> Recorded | None:
+    """The same judgement as the long way (`_apply`), with the same outcome, in one or two statements. None
+    when the write lost a race: nothing was written, and the event is to be judged the long way.
+
+    When this process knows the truck, the badge's employee and (for a fitting without a source) whether the
+    kit's BOM has the part, the event is judged on that and written by one statement that checks it all still
+    holds. Otherwise, or when that finds anything changed or the event is refused, one statement reads
+    everything (`HotPath.look`) and the rules are applied in their order."""
+    vin: str = getattr(e.event, "vin")  # noqa: B009 - every truck event has one (checked by the schema)
+    known = cache.take_truck(vin)
+    if known is not None:
+        checks = _what_is_known(e, cache, known[1])
+        if checks is not None:
+            recorded = await _on_what_is_known(e, cache, vin, *known, checks)
+            if recorded is not None:
+                return recorded
+            known = None  # the attempt may have changed the truck, or it was stale
+    event = e.event
+    fit = event if isinstance(event, s.ComponentFittedIn) else None
+    badge: str | None = getattr(event, "operator_badge", None)
+    look = await HotPath(e.conn).look(
+        terminal=e.principal.subject,
+        terminal_event_id=event.terminal_event_id,
+        station=e.station,
+        badge=badge,
+        at=event.occurred_at,
+        vin=vin,
+        known=known,
+        part_number=fit.part_number if fit else None,
+        serial=fit.serial if fit else None,
+        bom_line=fit is not None and fit.source is None,
+    )
+    if look.stored is not None:
+        return _replayed(e.principal, event, e.fingerprint, look.stored)
+    if not look.station_active:
+        raise NotFound("station.not-found", f"station {e.station} is not on any line", station=e.station)
+    require_plausible_time(event.occurred_at, e.now)
+    operator_id = _operator_of(e.station, event, look.facts)
+    vehicle = look.vehicle
+    if vehicle is None or look.version is None:
+        raise _no_build_order(vin)
+    written = await _write(e, vehicle, look.version, operator_id, look.in_bom, look.fitted_to, checks=None)
+    if written is None:
+        return None
+    if badge is not None and operator_id is not None and event.type in SIGN_OFF:
+        cache.note_operator(e.station, badge, operator_id)
+    if fit is not None and fit.source is None:
+        cache.note_in_bom(vehicle.kit_serial, fit.part_number, look.in_bom)
+    cache.put_truck(vin, written[0], vehicle)
+    return written[1]
+
+
+def _what_is_known(e: _Event, cache: LineCache, vehicle: Vehicle) -> Known | None:
+    """What the event would be judged on besides the truck, if this process knows all of it."""
+    event = e.event
+    badge: str | None = getattr(event, "operator_badge", None)
+    operator_id = None
+    if badge is not None:
+        if event.type not in SIGN_OFF:
+            return None  # a badge given with a defect is resolved as far as it can be: read it
+        operator_id = cache.operator(e.station, badge)
+        if operator_id is None:
+            return None
+    in_bom = None
+    bom_line = None
+    if isinstance(event, s.ComponentFittedIn) and event.source is None:
+        in_bom = cache.in_bom(vehicle.kit_serial, event.part_number)
+        if in_bom is None:
+            return None
+        bom_line = _json([{"part_number": event.part_number}])
+    return Known(operator_id, badge, event.occurred_at.astimezone(UTC).date(), in_bom, bom_line)
+
+
+async def _on_what_is_known(
+    e: _Event, cache: LineCache, vin: str, version: int, vehicle: Vehicle, checks: Known
+) -> Recorded | None:
+    """One statement, judged on what this process knows; None when the event would be refused (the long way
+    finds the refusal in the rules' order) or when anything it was judged on changed (nothing was written)."""
+    try:
+        require_plausible_time(e.event.occurred_at, e.now)
+        written = await _write(e, vehicle, version, checks.operator_id, bool(checks.in_bom), None, checks=checks)
+    except DomainError:
+        return None
+    if written is None:
+        if checks.badge is not None:
+            cache.forget_operator(e.station, checks.badge)
+        if isinstance(e.event, s.ComponentFittedIn):
+            cache.forget_in_bom(vehicle.kit_serial, e.event.part_number)
+        return None
+    cache.put_truck(vin, written[0], vehicle)
+    return written[1]
+
+
+async def _write(
+    e: _Event,
+    vehicle: Vehicle,
+    version: int,
+    operator_id: str | None,
+    in_bom: bool,
+    fitted_to: str | None,
+    *,
+    checks: Known | None,
+) -> tuple[int, Recorded] | None:
+    """Judge the event on `vehicle` (raises the refusal) and write it in one statement: the truck's new row
+    version and the answer, or None when the statement found the truck, the id, a fitting's serial or `checks`
+    changed (nothing was written then). On success `vehicle` is the truck as its row now reads."""
+    event = e.event
+    occ = Occurrence(e.station, event.occurred_at, event.terminal_event_id, operator_id)
+    steps_before, defects_before = _step_marks(vehicle), _defect_marks(vehicle)
+    fitted = None
+    if isinstance(event, s.ComponentFittedIn):
+        source_of_part = event.source or ("kit" if in_bom else "local")
+        events = vehicle.fit_component(
+            occ, part_number=event.part_number, serial=event.serial, source=source_of_part, unit_value=event.unit_value
+        )
+        if fitted_to is not None:
+            raise _serial_taken(event, fitted_to, vehicle.vin)
+        fitted = Fitted(event.part_number, event.serial, source_of_part, event.unit_value)
+    else:
+        events = _judge(vehicle, occ, event)
+    work = _Work(HotPath(e.conn), e.principal, e.source, e.now)
+    history = _publish(work, vehicle, events)
+    body = _truck_body(event, e.station, e.now, operator_id, events, vehicle)
+    raw = _response_json(body)
+    try:
+        new_version = await work.db.end_fast(
+            claim=Claim(
+                e.principal.subject,
+                event.terminal_event_id,
+                e.fingerprint,
+                e.station,
+                event.type,
+                event.occurred_at,
+                e.now,
+                _json(e.payload),
+            ),
+            answer=Answer(e.principal.subject, event.terminal_event_id, 201, raw, operator_id),
+            envelopes=work.envelopes,
+            vehicle=vehicle,
+            version=version,
+            steps=_json(steps_json(vehicle.steps)) if _step_marks(vehicle) != steps_before else None,
+            defects=_json(defects_json(vehicle.defects)) if _defect_marks(vehicle) != defects_before else None,
+            history=history,
+            at=e.now,
+            fitted=fitted,
+            known=checks,
+        )
+    except asyncpg.UniqueViolationError:  # the serial was fitted meanwhile
+        return None
+    if new_version is None:
+        return None
+    _as_read(vehicle)
+    return new_version, Recorded(201, body, False, raw.encode())
+
+
+def _step_marks(vehicle: Vehicle) -> list[tuple[Any, ...]]:
+    return [tuple(vars(step).values()) for step in vehicle.steps]
+
+
+def _defect_marks(vehicle: Vehicle) -> list[tuple[Any, ...]]:
+    return [tuple(vars(defect).values()) for defect in vehicle.defects]
+
+
+def _as_read(vehicle: Vehicle) -> None:
+    """Make the truck exactly what reading its row back gives: its timestamptz columns in UTC."""
+    for name in ("created_at", "started_at", "completed_at", "cancelled_at", "held_since"):
+        at = getattr(vehicle, name)
+        if at is not None:
+            setattr(vehicle, name, at.astimezone(UTC))
+
+
+def _response_json(body: dict[str, Any]) -> str:
+    """The body as JSONResponse encodes it."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _replayed(principal: Principal, event: s.StationEventIn, fingerprint: str, stored: Stored) -> Recorded:
+    if stored.request_hash != fingerprint:
+        raise InvalidInput(
+            "station-event.id-reused",
+            f"terminal event id {event.terminal_event_id!r} was already used by {principal.subject} for a "
+            f"different event (received {stored.received_at.isoformat()}); a new event needs a new id",
+            terminal_event_id=event.terminal_event_id,
+        )
+    return Recorded(stored.status_code, stored.response, True)
+
+
 async def _replay(work: _Work, station: str, event: s.StationEventIn, fingerprint: str) -> Recorded:
     stored = await work.db.stored(work.principal.subject, event.terminal_event_id)
     if stored is None:
         raise NotFound("station.not-found", f"station {station} is not on any line", station=station)
-    if stored["request_hash"] != fingerprint:
-        raise InvalidInput(
-            "station-event.id-reused",
-            f"terminal event id {event.terminal_event_id!r} was already used by {work.principal.subject} for a "
-            f"different event (received {stored['received_at'].isoformat()}); a new event needs a new id",
-            terminal_event_id=event.terminal_event_id,
-        )
-    return Recorded(stored["status_code"], stored["response"], True)
+    return _replayed(
+        work.principal,
+        event,
+        fingerprint,
+        Stored(stored["request_hash"], stored["status_code"], stored["response"], stored["received_at"]),
+    )
 
 
-def _answer(work: _Work, event: s.StationEventIn, result: s.StationEventResult) -> tuple[Answer, dict[str, Any]]:
-    body = result.model_dump(mode="json")
-    answer = Answer(work.principal.subject, event.terminal_event_id, 201, json.dumps(body), result.operator_id)
-    return answer, body
+def _answer(work: _Work, event: s.StationEventIn, body: dict[str, Any]) -> Answer:
+    return Answer(work.principal.subject, event.terminal_event_id, 201, _response_json(body), body["operator_id"])
 
 
 async def _apply(work: _Work, station: str, event: s.StationEventIn) -> dict[str, Any]:
@@ -153,33 +426,67 @@ async def _operator(work: _Work, station: str, event: s.StationEventIn) -> str |
     if badge is None:
         return None  # the schema requires a badge for every sign-off
     facts = await work.db.operator_facts(badge=badge, station=station, at=event.occurred_at)
+    return _operator_of(station, event, facts)
+
+
+def _operator_of(station: str, event: s.StationEventIn, facts: OperatorFacts | None) -> str | None:
+    """The employee behind the event's badge (None without a badge), or the sign-off rule's refusal."""
+    badge = getattr(event, "operator_badge", None)
+    if badge is None or facts is None:
+        return None  # the schema requires a badge for every sign-off
     if event.type in SIGN_OFF:
         return authorize_sign_off(badge=badge, station=station, at=event.occurred_at, facts=facts)
     return facts.clock_in.employee_id if facts.clock_in else None
 
 
-async def _truck(work: _Work, station: str, event: s.StationEventIn, operator_id: str | None) -> dict[str, Any]:
-    vin: str = getattr(event, "vin")  # noqa: B009 - every truck event has one (checked by the schema)
-    vehicle = await work.db.vehicle_for_update(vin)
-    if vehicle is None:
-        raise Conflict(
-            "vehicle.no-build-order", f"VIN {vin} has no build order; a supervisor creates it first", vin=vin
-        )
-    occ = Occurrence(station, event.occurred_at, event.terminal_event_id, operator_id)
-    events = await _decide(work, vehicle, occ, event)
+def _no_build_order(vin: str) -> Conflict:
+    return Conflict("vehicle.no-build-order", f"VIN {vin} has no build order; a supervisor creates it first", vin=vin)
+
+
+def _serial_taken(event: s.ComponentFittedIn, owner: str, vin: str) -> Conflict:
+    where = "this truck already" if owner == vin else f"VIN {owner}"
+    return Conflict(
+        "component.serial-already-fitted",
+        f"{event.part_number} serial {event.serial} is fitted to {where}; a serial part is fitted once",
+        vin=owner,
+    )
+
+
+def _publish(work: _Work, vehicle: Vehicle, events: list[VehicleEvent]) -> list[dict[str, Any]]:
+    """Emit the truck's events; what goes into its history besides the terminals' own log."""
     history = []
     for e in events:
         data = wire.to_wire(e)
         work.emit(data, subject=vehicle.vin, time=e.at)
         if not isinstance(e, StationFact):
             history.append(history_entry(e, data, work.principal.subject))
+    return history
+
+
+def _truck_body(
+    event: s.StationEventIn,
+    station: str,
+    now: datetime,
+    operator_id: str | None,
+    events: list[VehicleEvent],
+    vehicle: Vehicle,
+) -> dict[str, Any]:
     defect_id = next((e.defect_id for e in events if isinstance(e, de.DefectFound)), None)
     if isinstance(event, s.DefectRepairedIn):
         defect_id = event.defect_id
-    answer, body = _answer(
-        work, event, _result(event, station, work.now, operator_id, events, vehicle=vehicle, defect_id=defect_id)
-    )
-    await work.db.end_truck_event(answer, work.envelopes, vehicle, history, work.now)
+    return result_body(event, station, now, operator_id, events, vehicle=vehicle, defect_id=defect_id)
+
+
+async def _truck(work: _Work, station: str, event: s.StationEventIn, operator_id: str | None) -> dict[str, Any]:
+    vin: str = getattr(event, "vin")  # noqa: B009 - every truck event has one (checked by the schema)
+    vehicle = await work.db.vehicle_for_update(vin)
+    if vehicle is None:
+        raise _no_build_order(vin)
+    occ = Occurrence(station, event.occurred_at, event.terminal_event_id, operator_id)
+    events = await _decide(work, vehicle, occ, event)
+    history = _publish(work, vehicle, events)
+    body = _truck_body(event, station, work.now, operator_id, events, vehicle)
+    await work.db.end_truck_event(_answer(work, event, body), work.envelopes, vehicle, history, work.now)
     return body
 
 
@@ -192,6 +499,14 @@ async def _decide(work: _Work, vehicle: Vehicle, occ: Occurrence, event: s.Stati
             if vehicle.status is VehicleStatus.PLANNED:
                 route = await work.db.latest_route(vehicle.line_id, vehicle.model)
             return vehicle.arrive(occ, shortage, route)
+        case s.ComponentFittedIn():
+            return await _fit(work, vehicle, occ, event)
+    return _judge(vehicle, occ, event)
+
+
+def _judge(vehicle: Vehicle, occ: Occurrence, event: s.StationEventIn) -> list[VehicleEvent]:
+    """The truck events that need nothing but the truck."""
+    match event:
         case s.WorkStartedIn():
             return vehicle.start_work(occ)
         case s.WorkCompletedIn():
@@ -206,8 +521,6 @@ async def _decide(work: _Work, vehicle: Vehicle, occ: Occurrence, event: s.Stati
             )
         case s.DefectRepairedIn():
             return vehicle.repair_defect(occ, defect_id=event.defect_id, note=event.note)
-        case s.ComponentFittedIn():
-            return await _fit(work, vehicle, occ, event)
         case s.CheckRecordedIn():
             return vehicle.record_check(
                 occ,
@@ -242,12 +555,7 @@ async def _fit(work: _Work, vehicle: Vehicle, occ: Occurrence, event: s.Componen
         terminal_event_id=occ.terminal_event_id,
     )
     if owner is not None:
-        where = "this truck already" if owner == vehicle.vin else f"VIN {owner}"
-        raise Conflict(
-            "component.serial-already-fitted",
-            f"{event.part_number} serial {event.serial} is fitted to {where}; a serial part is fitted once",
-            vin=owner,
-        )
+        raise _serial_taken(event, owner, vehicle.vin)
     return events
 
 
@@ -271,10 +579,9 @@ async def _andon(work: _Work, station: str, event: s.StationEventIn, operator_id
         assert isinstance(event, s.AndonClearedIn)
         change = clear_andon(state, at=event.occurred_at, andon_id=event.andon_id, cleared_by=operator_id)
     work.emit(wire.andon_to_wire(change), subject=station, time=change.at)
-    result = _result(event, station, work.now, operator_id, [], vehicle=None).model_copy(
-        update={"andon_id": change.andon_id, "published": [wire.event_type(change)]}
-    )
-    answer, body = _answer(work, event, result)
+    body = result_body(event, station, work.now, operator_id, [], vehicle=None)
+    body["published"], body["andon_id"] = [wire.event_type(change)], change.andon_id
+    answer = _answer(work, event, body)
     if isinstance(change, de.AndonRaised):
         await work.db.end_andon_raised(answer, work.envelopes, change)
     else:
@@ -282,7 +589,7 @@ async def _andon(work: _Work, station: str, event: s.StationEventIn, operator_id
     return body
 
 
-def _result(
+def result_body(
     event: s.StationEventIn,
     station: str,
     now: datetime,
@@ -291,27 +598,35 @@ def _result(
     *,
     vehicle: Vehicle | None,
     defect_id: str | None = None,
-) -> s.StationEventResult:
+) -> dict[str, Any]:
+    """The answer to an accepted event: `schemas.StationEventResult` in its JSON form, built directly."""
     state = None
     if vehicle is not None:
         here = vehicle.location
         on_line = vehicle.status is VehicleStatus.IN_PROGRESS and here is not None
-        state = s.VehicleState(
-            status=vehicle.status.value,
-            current_station=vehicle.steps[here].station if on_line and here is not None else None,
-            step_status=vehicle.steps[here].status.value if on_line and here is not None else None,
-            open_defects=len(vehicle.open_defects),
-            held_at=vehicle.held_at,
-        )
-    return s.StationEventResult(
-        terminal_event_id=event.terminal_event_id,
-        type=event.type,
-        station=station,
-        vin=getattr(event, "vin", None),
-        occurred_at=event.occurred_at,
-        accepted_at=now,
-        operator_id=operator_id,
-        published=[wire.event_type(e) for e in events],
-        vehicle=state,
-        defect_id=defect_id,
-    )
+        state = {
+            "status": vehicle.status.value,
+            "current_station": vehicle.steps[here].station if on_line and here is not None else None,
+            "step_status": vehicle.steps[here].status.value if on_line and here is not None else None,
+            "open_defects": len(vehicle.open_defects),
+            "held_at": vehicle.held_at,
+        }
+    return {
+        "terminal_event_id": event.terminal_event_id,
+        "type": event.type,
+        "station": station,
+        "vin": getattr(event, "vin", None),
+        "occurred_at": _instant(event.occurred_at),
+        "accepted_at": _instant(now),
+        "operator_id": operator_id,
+        "published": [wire.event_type(e) for e in events],
+        "vehicle": state,
+        "defect_id": defect_id,
+        "andon_id": None,
+    }
+
+
+def _instant(at: datetime) -> str:
+    """An aware datetime as pydantic writes it in JSON (UTC as Z)."""
+    text = at.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
