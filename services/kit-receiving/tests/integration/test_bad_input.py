@@ -866,3 +866,36 @@ async def test_wrong_method_is_a_405_problem(api: Any, method: str, path: str) -
     assert body["instance"] == path
     assert r.headers.get("allow"), "a 405 says which methods are allowed"
     assert method not in r.headers["allow"]
+
+
+async def test_times_that_break_a_kits_order_are_refused_and_write_nothing(
+    api: Any, kit_type: str, asn: Callable[..., dict[str, Any]], new_id: Callable[[str], str]
+) -> None:
+    def ago(days: float) -> str:
+        return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+    future = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    shipment, serial = new_id("ASN"), new_id("KIT")
+    r = await api.post("/shipments", asn(shipment, kit_type, [serial]) | {"announced_at": future})
+    assert_problem(r, 422, rule="announced_at.in-future", mentions=["announced_at", "future"])
+    assert (await api.get(f"/shipments/{shipment}")).status_code == 404
+    assert (await api.get(f"/kits/{serial}")).status_code == 404
+
+    await announced(api, asn, kit_type, serial)
+    short = {"dock": "D1", "received_at": ago(5), "lines": [{"part_number": "AXL-200", "counted": 1}]}
+    (discrepancy,) = (await api.post(f"/kits/{serial}/receipt", short)).json()["discrepancies"]
+    resolution = f"/kits/{serial}/discrepancies/{discrepancy['id']}/resolution"
+    r = await api.post(resolution, {"resolution": "shortage_accepted", "resolved_at": ago(6)})
+    assert_problem(r, 422, rule="discrepancy.resolve.before-recorded", mentions=[discrepancy["id"], "before"])
+    r = await api.post(resolution, {"resolution": "shortage_accepted", "resolved_at": future})
+    assert_problem(r, 422, rule="resolved_at.in-future", mentions=["resolved_at", "future"])
+    assert (await api.get(f"/kits/{serial}")).json()["discrepancies"][0]["status"] == "open"
+
+    assert (await api.post(resolution, {"resolution": "shortage_accepted", "resolved_at": ago(4)})).status_code == 200
+    r = await api.post(f"/kits/{serial}/release", {"released_at": ago(6)})
+    assert_problem(r, 422, rule="kit.release.before-receipt", mentions=[serial, "before"])
+    r = await api.post(f"/kits/{serial}/release", {"released_at": future})
+    assert_problem(r, 422, rule="released_at.in-future", mentions=["released_at", "future"])
+    assert_invalid(await api.post(f"/kits/{serial}/release", {"released_at": "2026-01-01T08:00:00"}), "released_at")
+    kit = (await api.get(f"/kits/{serial}")).json()
+    assert kit["status"] == "received" and kit["released_at"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mes_shared.testing import KafkaTap
@@ -221,3 +222,47 @@ async def test_bom_versions_old_kits_keep_theirs(
     new_shipment, new = new_id("ASN"), new_id("KIT")
     r = await api.post("/shipments", asn(new_shipment, kit_type, [new]))
     assert r.json()["kits"][0]["bom_version"] == 2
+
+
+async def test_a_past_week_keeps_the_times_it_happened_at(
+    api: Any, kit_type: str, tap: KafkaTap, asn: Callable[..., dict[str, Any]], new_id: Callable[[str], str]
+) -> None:
+    """Facts written down after they happened (an offline dock scanner, yesterday's decision, a replayed
+    window): each write takes its own time and the events carry it, so reports bucket them where they belong."""
+    shipment, serial = new_id("ASN"), new_id("KIT")
+    announced_at, received_at, resolved_at, released_at = (days_ago(d) for d in (6, 5, 4.5, 4))
+
+    r = await api.post("/shipments", asn(shipment, kit_type, [serial]) | {"announced_at": announced_at.isoformat()})
+    assert r.status_code == 201, r.text
+    receipt = {
+        "dock": "DOCK-2",
+        "received_at": received_at.isoformat(),
+        "lines": [{"part_number": "AXL-200", "counted": 1}],
+    }
+    r = await api.post(f"/kits/{serial}/receipt", receipt)
+    assert r.status_code == 200, r.text
+    (short,) = r.json()["discrepancies"]
+    decision = {"resolution": "shortage_accepted", "resolved_at": resolved_at.isoformat()}
+    r = await api.post(f"/kits/{serial}/discrepancies/{short['id']}/resolution", decision)
+    assert r.status_code == 200, r.text
+    r = await api.post(f"/kits/{serial}/release", {"released_at": released_at.isoformat()})
+    assert r.status_code == 200, r.text
+    detail = r.json()
+    assert detail["status"] == "released" and detail["build_short"] is True
+    assert datetime.fromisoformat(detail["received_at"]) == received_at
+
+    events = await tap.wait_for(serial, 7)
+    assert [(e.type, e.time) for e in events] == [
+        ("mes.kit.announced.v1", announced_at),
+        ("mes.kit.received.v1", received_at),
+        ("mes.kit.discrepancy-recorded.v1", received_at),
+        ("mes.kit.quarantined.v1", received_at),
+        ("mes.kit.discrepancy-resolved.v1", resolved_at),
+        ("mes.kit.quarantine-lifted.v1", resolved_at),
+        ("mes.kit.released.v1", released_at),
+    ]
+    assert (await tap.wait_for(shipment, 1))[0].time == announced_at
+
+
+def days_ago(days: float) -> datetime:
+    return (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -86,3 +86,12 @@ def test_a_resolution_needs_a_known_value_an_aware_time_and_a_person(t0: datetim
         d.resolve(Resolution.WRITTEN_OFF, datetime(2025, 3, 3, 8, 0), "dock.lead")
     with pytest.raises(InvalidInput, match="resolved by"):
         d.resolve(Resolution.WRITTEN_OFF, t0, "")
+
+
+def test_a_decision_cannot_predate_the_discrepancy(t0: datetime) -> None:
+    d = discrepancy(t0)
+    with pytest.raises(InvalidInput) as refused:
+        d.resolve(Resolution.WRITTEN_OFF, t0 - timedelta(seconds=1), "dock.lead")
+    assert refused.value.rule == "discrepancy.resolve.before-recorded"
+    assert d.is_open
+    assert d.resolve(Resolution.WRITTEN_OFF, t0, "dock.lead").status is DiscrepancyStatus.RESOLVED

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import count
 
 import pytest
@@ -235,3 +235,12 @@ def test_consume_refuses_a_malformed_vin(bom: KitBom, t0: datetime, vin: str) ->
     with pytest.raises(InvalidInput, match="VIN"):
         kit.consume(t0, vin)
     assert kit.status is KitStatus.RELEASED
+
+
+def test_a_kit_cannot_be_released_before_its_receipt(bom: KitBom, t0: datetime) -> None:
+    kit = received(bom, t0)
+    with pytest.raises(InvalidInput) as refused:
+        kit.release(t0 - timedelta(minutes=1), "logistics")
+    assert refused.value.rule == "kit.release.before-receipt"
+    assert kit.status is KitStatus.RECEIVED and kit.released_at is None
+    assert kit.release(t0, "logistics")[0].released_at == t0

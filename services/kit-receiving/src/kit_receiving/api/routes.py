@@ -169,8 +169,9 @@ async def resolve_discrepancy(
     **WRITE,
     summary="Release a kit to the line; refused with 409 while a discrepancy is open",
 )
-async def release_kit(serial: SerialPath, cmd: Logistics) -> JSONResponse:
-    return await cmd.run(lambda uow: handlers.release_kit(uow, serial))
+async def release_kit(serial: SerialPath, cmd: Logistics, body: schemas.ReleaseIn | None = None) -> JSONResponse:
+    release = body or schemas.ReleaseIn()
+    return await cmd.run(lambda uow: handlers.release_kit(uow, serial, release), release)
 
 
 @router.get(

@@ -84,6 +84,7 @@ class ShipmentAnnounce(Body):
     origin: NonBlank
     expected_arrival: AwareDatetime
     kits: list[ShipmentKitIn] = Field(min_length=1, max_length=2_000)
+    announced_at: AwareDatetime | None = Field(default=None, description="When the sender issued the ASN; default now")
 
 
 class ShipmentCorrection(Body):
@@ -151,6 +152,11 @@ class ReceiptIn(Body):
 class ResolutionIn(Body):
     resolution: ResolutionName
     note: Text = ""
+    resolved_at: AwareDatetime | None = Field(default=None, description="When the decision was taken; default now")
+
+
+class ReleaseIn(Body):
+    released_at: AwareDatetime | None = Field(default=None, description="When the kit went to the line; default now")
 
 
 class DiscrepancyView(BaseModel):

@@ -85,6 +85,12 @@ class Discrepancy:
             raise InvalidInput("discrepancy.resolution.unknown", f"unknown resolution {resolution!r}") from None
         require_aware(at, "resolution time")
         require_text(by, "resolved by")
+        if at < self.recorded_at:
+            raise InvalidInput(
+                "discrepancy.resolve.before-recorded",
+                f"discrepancy {self.id} cannot be decided at {at.isoformat()}, before it was recorded at "
+                f"{self.recorded_at.isoformat()}",
+            )
 
         if self.resolution is resolution and self.status is not DiscrepancyStatus.OPEN:
             return self

@@ -326,6 +326,12 @@ class Kit:
         if still_open:
             raise ReleaseBlocked(self.serial, tuple((d.id, str(d.claim_code)) for d in still_open))
         self._require_status(KitStatus.RECEIVED, "kit.release.not-received", "released")
+        if self.received_at is not None and at < self.received_at:
+            raise InvalidInput(
+                "kit.release.before-receipt",
+                f"kit {self.serial} cannot be released at {at.isoformat()}, before its receipt at "
+                f"{self.received_at.isoformat()}",
+            )
 
         self.status = KitStatus.RELEASED
         self.released_at = at

@@ -178,7 +178,7 @@ async def announce_shipment(uow: UnitOfWork, body: schemas.ShipmentAnnounce) -> 
     )
     boms = await _current_boms(uow, (k.kit_type for k in shipment.kits), shipment.shipment_id)
     await _refuse_existing_serials(uow, shipment.serials)
-    at = _now()
+    at = _occurred_at(body.announced_at, "announced_at")
     await repo.save(shipment, content_hash=_content_hash(body), at=at, new=True)
     announced: list[wire.AnnouncedKit] = []
     for listed in shipment.kits:
@@ -362,13 +362,15 @@ async def receive_kit(uow: UnitOfWork, serial: str, body: schemas.ReceiptIn) -> 
 
 
 async def resolve_discrepancy(uow: UnitOfWork, serial: str, discrepancy_id: str, body: schemas.ResolutionIn) -> Outcome:
+    at = _occurred_at(body.resolved_at, "resolved_at")
     kit = await _load_kit(uow, serial)
-    events = kit.resolve(discrepancy_id, Resolution(body.resolution), _now(), uow.principal.subject, body.note)
+    events = kit.resolve(discrepancy_id, Resolution(body.resolution), at, uow.principal.subject, body.note)
     await record(uow, kit, events)
     return await _kit_outcome(uow, serial)
 
 
-async def release_kit(uow: UnitOfWork, serial: str) -> Outcome:
+async def release_kit(uow: UnitOfWork, serial: str, body: schemas.ReleaseIn) -> Outcome:
+    at = _occurred_at(body.released_at, "released_at")
     kit = await _load_kit(uow, serial)
-    await record(uow, kit, kit.release(_now(), uow.principal.subject))
+    await record(uow, kit, kit.release(at, uow.principal.subject))
     return await _kit_outcome(uow, serial)
