@@ -262,6 +262,8 @@ write_env_file() {
             echo "${prefix}KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$MES_KAFKA_PORT"
             echo "${prefix}AUTH_SECRET='$secret'"
             echo "${prefix}ENVIRONMENT=development"
+            # The demo and the truth test replay a past window through the terminals (up to 30 days here).
+            if [[ "$svc" == workforce ]]; then echo "${prefix}TERMINAL_MAX_DELAY_MINUTES=43200"; fi
         done < <(service_dirs)
     } >"$tmp"
     chmod 600 "$tmp"

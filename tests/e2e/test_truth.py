@@ -20,14 +20,7 @@ from plant_sim import scenario
 from plant_sim.cli import URL_VARIABLES
 from plant_sim.runner import RunConfig, run
 
-# Not yet in ./mes test: reporting folds a kit's status as the latest by event time, and kit-receiving stamps
-# ASNs, claim decisions and releases with its own clock, so over a past (compressed) window every kit reads
-# "announced". Needed first: optional announced_at / resolved_at / released_at on those writes, and
-# WORKFORCE_TERMINAL_MAX_DELAY_MINUTES >= the window in the local stack (issue 6 follow-up).
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skip(reason="needs back-dated announced_at/resolved_at/released_at in kit-receiving (issue 6)"),
-]
+pytestmark = pytest.mark.e2e
 
 DAYS = 2  # whole days before today, plus today up to now
 SPEED = 4320.0  # three simulated days a minute
