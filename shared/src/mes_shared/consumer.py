@@ -9,7 +9,6 @@ the inbox turns the redelivery into a no-op.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import traceback
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mes_shared.correlation import correlation_id_var
 from mes_shared.db import SessionFactory
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
+from mes_shared.kafka import cancel_consuming, make_consumer, make_producer, start_with_timeout, stop_quietly
 from mes_shared.platform_tables import inbox
 from mes_shared.topics import DEAD_LETTER
 
@@ -79,10 +78,9 @@ class ConsumerRunner:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        task, self._task = self._task, None
+        if task is not None:
+            await cancel_consuming(task, timeout_s=self._timeout_s)
 
     async def _run(self) -> None:
         backoff = 0.5

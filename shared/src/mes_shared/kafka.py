@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -57,3 +58,18 @@ async def stop_quietly(client: AIOKafkaProducer | AIOKafkaConsumer | None, timeo
         await asyncio.wait_for(client.stop(), timeout_s)
     except Exception:
         log.warning("kafka client did not stop cleanly", exc_info=True)
+
+
+async def cancel_consuming(task: asyncio.Task[None], *, timeout_s: float) -> None:
+    """Cancel a task that reads from Kafka and wait for it to end, never for ever.
+
+    A cancellation that lands inside aiokafka's fetch can be swallowed (the task then waits on the next
+    fetch and a shutdown hangs), so the task is cancelled again until it ends or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while not task.done() and time.monotonic() < deadline:
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if not task.done():
+        log.warning("%s did not stop within %.0fs after cancellation; left behind", task.get_name(), timeout_s)
+    elif not task.cancelled() and task.exception() is not None:
+        log.warning("%s ended with %r", task.get_name(), task.exception())
