@@ -65,6 +65,7 @@ class Runtime:
                 bootstrap_servers=settings.kafka_bootstrap_servers,
                 listen_dsn=asyncpg_dsn(settings.database_url),
                 batch_size=settings.relay_batch_size,
+                linger_s=settings.relay_linger_ms / 1000,
                 send_timeout_s=settings.kafka_send_timeout_s,
             )
             runtime.consumers = [
