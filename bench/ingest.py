@@ -26,7 +26,7 @@ import httpx
 
 from bench.loadgen import Request, Run, describe, run
 from bench.plant import Plant
-from bench.procs import PeakRss
+from bench.procs import CpuShare, PeakRss
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +38,16 @@ def service_pids() -> dict[str, int]:
             continue
         pids[pidfile.stem] = int(pidfile.read_text().split()[0])
     return pids
+
+
+def stack_pids() -> dict[str, int]:
+    """PostgreSQL (postmaster and backends), Kafka and this load generator."""
+    postmaster = ROOT / ".run" / "pg" / "data" / "postmaster.pid"
+    return {
+        "postgres": int(postmaster.read_text().split()[0]),
+        "kafka": int((ROOT / ".run" / "pids" / "kafka.pid").read_text().split()[0]),
+        "load generator": os.getpid(),
+    }
 
 
 async def start_baseline(factory: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -132,6 +142,9 @@ async def main() -> int:
     parser.add_argument("--stations", type=int, default=32)
     parser.add_argument("--terminals-per-station", type=int, default=1)
     parser.add_argument("--skip-baselines", action="store_true", help="measure only the station events")
+    parser.add_argument(
+        "--baseline-port", type=int, default=8291, help="the baselines listen on this port and the next"
+    )
     args = parser.parse_args()
     clients = args.stations * args.terminals_per_station
 
@@ -142,37 +155,41 @@ async def main() -> int:
     await plant.build()
 
     results: dict[str, Run] = {}
+    cpu: dict[str, CpuShare] = {}
     db = os.environ["MES_PG_URL"] + "/assembly_line"
     baselines = (
-        ("baseline: empty endpoint", "bench.baselines:empty_app", 8291, "/empty"),
-        ("baseline: INSERT+COMMIT", "bench.baselines:insert_app", 8292, "/insert"),
+        ("baseline: empty endpoint", "bench.baselines:empty_app", args.baseline_port, "/empty"),
+        ("baseline: INSERT+COMMIT", "bench.baselines:insert_app", args.baseline_port + 1, "/insert"),
     )
     for name, factory, port, path in () if args.skip_baselines else baselines:
         proc = await start_baseline(factory, port, {"BENCH_DATABASE_URL": db})
         try:
-            results[name] = await run(
-                baseline_script(f"http://127.0.0.1:{port}{path}"),
-                clients=clients,
-                max_seconds=args.seconds,
-                warmup_requests=20,
-            )
+            with CpuShare({"server": proc.pid} | stack_pids()) as cpu[name]:
+                results[name] = await run(
+                    baseline_script(f"http://127.0.0.1:{port}{path}"),
+                    clients=clients,
+                    max_seconds=args.seconds,
+                    warmup_requests=20,
+                )
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
 
     print("measuring station events ...", flush=True)
-    async with PeakRss(service_pids()) as rss:
-        results["station events (assembly-line)"] = await run(
-            station_script(plant, args.terminals_per_station),
-            clients=clients,
-            max_seconds=args.seconds,
-            warmup_requests=20,
-        )
+    ingest_name = "station events (assembly-line)"
+    with CpuShare(service_pids() | stack_pids()) as cpu[ingest_name]:
+        async with PeakRss(service_pids()) as rss:
+            results[ingest_name] = await run(
+                station_script(plant, args.terminals_per_station),
+                clients=clients,
+                max_seconds=args.seconds,
+                warmup_requests=20,
+            )
 
     print(f"\nIngest, {clients} concurrent terminals, {args.seconds:.0f} s each, {os.cpu_count()} cores:")
     for name, result in results.items():
         print("  " + describe(name, result))
-    ingest = results["station events (assembly-line)"]
+    ingest = results[ingest_name]
     if not args.skip_baselines:
         insert, empty = results["baseline: INSERT+COMMIT"], results["baseline: empty endpoint"]
         print(
@@ -181,6 +198,12 @@ async def main() -> int:
         )
     print("  goals: >= 1,000 events/s, p99 < 50 ms, >= 0.5 x INSERT+COMMIT")
     print("  peak RSS during ingest: " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.peaks.items()))
+    # CPU time per answered request says what the rate would be with the cores to ourselves (other
+    # engineers' loads share the machine): cores used / rate.
+    print("  CPU ms per answered request (cores used / rate; 'other' is the rest of the machine):")
+    for name, share in cpu.items():
+        rate = results[name].per_second or float("nan")
+        print(f"    {name}: " + ", ".join(f"{k} {1000 * v / rate:.2f}" for k, v in share.cores.items()))
     return 0
 
 

@@ -1,9 +1,11 @@
-"""Peak resident memory of processes, sampled from /proc while a benchmark runs."""
+"""Peak resident memory and CPU time of processes, read from /proc while a benchmark runs."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import time
 from pathlib import Path
 
 
@@ -53,3 +55,42 @@ class PeakRss:
     def _take(self) -> None:
         for name, pid in self.pids.items():
             self.peaks[name] = max(self.peaks[name], rss_mb(pid))
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its descendants, live or reaped (postgres backends, uvicorn workers)."""
+    total = 0
+    for p in [pid, *children(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(t) for t in fields[11:15])  # utime stime cutime cstime
+    return total / _TICK
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything (the "cpu" line of /proc/stat, less idle and iowait)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / _TICK
+
+
+class CpuShare:
+    """Cores each named process used between enter and exit, beside the whole machine's (other loads on
+    a shared machine show as the difference)."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.cores: dict[str, float] = {}
+
+    def __enter__(self) -> CpuShare:
+        self._start = time.monotonic(), machine_busy_seconds(), {n: cpu_seconds(p) for n, p in self.pids.items()}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        began, busy, used = self._start
+        wall = time.monotonic() - began
+        self.cores = {n: (cpu_seconds(p) - used[n]) / wall for n, p in self.pids.items()}
+        self.cores["machine"] = (machine_busy_seconds() - busy) / wall
+        self.cores["other"] = self.cores["machine"] - sum(v for n, v in self.cores.items() if n != "machine")

@@ -14,6 +14,7 @@ from mes_shared.consumer import ConsumerRunner
 from mes_shared.db import SessionFactory
 from mes_shared.envelope import Envelope
 from mes_shared.kafka import make_producer
+from mes_shared.platform_tables import inbox
 from mes_shared.testing import KafkaTap, eventually
 from mes_shared.topics import DEAD_LETTER
 
@@ -161,6 +162,45 @@ async def test_events_of_one_key_are_applied_in_order(
         assert [r.seq for r in rows if r.subject == key] == list(range(60))
 
 
+async def test_events_of_other_types_are_passed_over_without_an_inbox_row(
+    bootstrap: str,
+    sessions: SessionFactory,
+    scratch_topic: Callable[..., Awaitable[str]],
+    make_probe: Callable[..., Envelope],
+    applied_table: sa.Table,
+) -> None:
+    topic, name = await scratch_topic(1), f"test-types-{uuid.uuid4().hex[:8]}"
+    probes = [make_probe("K-3", seq) for seq in range(3)]
+    await publish(bootstrap, topic, [("K-3", p.to_bytes()) for p in probes])
+
+    def runner(name: str, event_types: frozenset[str]) -> ConsumerRunner:
+        return ConsumerRunner(
+            name=name,
+            topics=(topic,),
+            handler=recorder(applied_table, name),
+            session_factory=sessions,
+            bootstrap_servers=bootstrap,
+            event_types=event_types,
+        )
+
+    async with running(runner(name, frozenset({"mes.test.other.v1"}))) as other_types:
+        await eventually(lambda: _lag_zero(other_types), what="consumer passed over the probes")
+    assert await applied_rows(sessions, applied_table, name) == []
+    async with sessions() as session:
+        assert await session.scalar(sa.select(sa.func.count()).where(inbox.c.consumer == name)) == 0
+
+    # Their offsets were committed: the same group following probes now starts after them.
+    async with running(runner(name, frozenset({probes[0].type}))) as again:
+        await eventually(lambda: _lag_zero_once_assigned(again), what="restarted consumer caught up")
+    assert await applied_rows(sessions, applied_table, name) == []
+
+    # A group that follows the probes' type applies every one of them.
+    fresh = f"{name}-b"
+    async with running(runner(fresh, frozenset({probes[0].type}))):
+        rows = await eventually(lambda: _at_least(sessions, applied_table, fresh, 3), what="three applied probes")
+    assert [r.seq for r in rows] == [0, 1, 2]
+
+
 async def _at_least(sessions: SessionFactory, applied: sa.Table, name: str, n: int) -> list[sa.Row] | None:
     rows = await applied_rows(sessions, applied, name)
     return rows if len(rows) >= n else None
@@ -168,6 +208,10 @@ async def _at_least(sessions: SessionFactory, applied: sa.Table, name: str, n: i
 
 async def _lag_zero(runner: ConsumerRunner) -> bool:
     return runner.health.running and runner.health.lag == 0 and runner.health.last_record_monotonic is not None
+
+
+async def _lag_zero_once_assigned(runner: ConsumerRunner) -> bool:
+    return runner.health.running and runner.health.lag_known and runner.health.lag == 0
 
 
 async def _dead_for(tap: KafkaTap, name: str, n: int) -> list | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mes_shared import outbox
-from mes_shared.db import SessionFactory
+from mes_shared.db import SessionFactory, asyncpg_dsn
 from mes_shared.envelope import Envelope
 from mes_shared.platform_tables import outbox as outbox_table
 from mes_shared.relay import OutboxRelay
@@ -18,7 +20,8 @@ pytestmark = pytest.mark.integration
 
 
 def relay_for(sessions: SessionFactory, bootstrap: str, **kw: object) -> OutboxRelay:
-    return OutboxRelay(service="tests", session_factory=sessions, bootstrap_servers=bootstrap, listen_dsn=None, **kw)
+    kw.setdefault("listen_dsn", None)
+    return OutboxRelay(service="tests", session_factory=sessions, bootstrap_servers=bootstrap, **kw)
 
 
 async def pending(sessions: SessionFactory) -> int:
@@ -121,3 +124,38 @@ async def test_relay_keeps_the_order_of_each_key(
             assert [e.data["seq"] for e in received] == list(range(100))
     finally:
         await tap.stop()
+
+
+async def test_commits_close_behind_each_other_are_published_together(
+    bootstrap: str,
+    engine: AsyncEngine,
+    sessions: SessionFactory,
+    probe_topic: str,
+    make_probe: Callable[..., Envelope],
+) -> None:
+    await drain(relay_for(sessions, bootstrap))
+    tap = KafkaTap(bootstrap, probe_topic)
+    await tap.start()
+    listen_dsn = asyncpg_dsn(engine.url.render_as_string(hide_password=False))
+    relay = relay_for(sessions, bootstrap, listen_dsn=listen_dsn, linger_s=0.3)
+    await relay.start()
+    try:
+        events = [make_probe("KIT-L", seq) for seq in range(5)]
+        # Five terminals' commits, 30 ms apart: each wakes the relay.
+        for event in events:
+            async with sessions() as session, session.begin():
+                await outbox.append(session, [event])
+            await asyncio.sleep(0.03)
+        received = await tap.wait_for("KIT-L", 5)
+        assert [e.id for e in received] == [e.id for e in events]
+    finally:
+        await relay.stop()
+        await tap.stop()
+    async with sessions() as session:
+        batches = await session.scalar(
+            sa.select(sa.func.count(sa.distinct(outbox_table.c.published_at))).where(
+                outbox_table.c.event_id.in_([e.id for e in events])
+            )
+        )
+    # One publish (two if the first commit fell at the end of a linger), not one per commit.
+    assert batches is not None and batches <= 2

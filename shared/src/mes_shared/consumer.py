@@ -61,6 +61,7 @@ class ConsumerRunner:
         batch_size: int = 500,
         kafka_timeout_s: float = 10.0,
         retry_delay_s: float = 0.05,
+        event_types: frozenset[str] | None = None,
     ) -> None:
         self.name = name
         self._topics = topics
@@ -71,6 +72,7 @@ class ConsumerRunner:
         self._batch_size = batch_size
         self._timeout_s = kafka_timeout_s
         self._retry_delay_s = retry_delay_s
+        self._event_types = event_types
         self._task: asyncio.Task[None] | None = None
         self.health = ConsumerHealth()
 
@@ -143,6 +145,9 @@ class ConsumerRunner:
             envelope = Envelope.from_bytes(record.value)
         except Exception as exc:  # noqa: BLE001 - unreadable bytes will never parse: dead-letter at once
             await self._dead_letter(dead_letters, record, f"unreadable envelope: {exc}", attempts=1)
+            return
+        if self._event_types is not None and envelope.type not in self._event_types:
+            # The handler would change nothing, so there is nothing to deduplicate: no savepoint, no inbox row.
             return
         last_error = ""
         for attempt in range(1, self._max_attempts + 1):

@@ -26,11 +26,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Subscription:
-    """A consumer the service runs: its name (the group is "<service>.<name>"), topics and handler."""
+    """A consumer the service runs: its name (the group is "<service>.<name>"), topics and handler, and the
+    event types the handler acts on (None: all); the others are passed over without touching the database."""
 
     name: str
     topics: tuple[str, ...]
     handler: EventHandler
+    event_types: frozenset[str] | None = None
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Runtime:
                 bootstrap_servers=settings.kafka_bootstrap_servers,
                 listen_dsn=asyncpg_dsn(settings.database_url),
                 batch_size=settings.relay_batch_size,
+                linger_s=settings.relay_linger_ms / 1000,
                 send_timeout_s=settings.kafka_send_timeout_s,
             )
             runtime.consumers = [
@@ -74,6 +77,7 @@ class Runtime:
                     bootstrap_servers=settings.kafka_bootstrap_servers,
                     max_attempts=settings.consumer_max_attempts,
                     kafka_timeout_s=settings.kafka_send_timeout_s,
+                    event_types=sub.event_types,
                 )
                 for sub in subscriptions
             ]

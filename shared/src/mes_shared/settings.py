@@ -26,6 +26,9 @@ class ServiceSettings(BaseSettings):
     # An API-only replica sets this false; `python -m <service>.workers` runs only the workers.
     run_workers: bool = True
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # How long the relay lets commits gather before publishing a batch that is not full (see relay.py): the
+    # latency it adds to every event's way to Kafka, for fewer, larger batches downstream.
+    relay_linger_ms: int = Field(default=20, ge=0, le=1000)
     kafka_send_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # Consumer groups are named "<prefix>.<subscription>"; tests give their in-process app its own prefix so
     # it never joins the groups of the service that `./mes up` runs.

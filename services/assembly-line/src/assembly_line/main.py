@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         title="MES assembly-line",
         description=DESCRIPTION,
-        routers=[configuration.router, build_orders.router, station_events.router, reads.router],
+        # Routes are matched in order: the terminals' hot path first (no path of the others overlaps it).
+        routers=[station_events.router, configuration.router, build_orders.router, reads.router],
         runtime_factory=build_runtime,
         configure=configure,
     )

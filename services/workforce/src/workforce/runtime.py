@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import cast
 
+from mes_shared.events.stations import LineConfigured
 from mes_shared.runtime import CheckResult, Runtime, Subscription
 from mes_shared.settings import ServiceSettings
 from mes_shared.topics import STATIONS
@@ -14,7 +15,9 @@ from workforce.service.consumers import on_stations_event
 from workforce.service.sweeps import Sweeper
 from workforce.settings import SERVICE, Settings
 
-SUBSCRIPTIONS = (Subscription("stations", (STATIONS.name,), on_stations_event),)
+SUBSCRIPTIONS = (
+    Subscription("stations", (STATIONS.name,), on_stations_event, event_types=frozenset({LineConfigured.event_type})),
+)
 
 
 @dataclass

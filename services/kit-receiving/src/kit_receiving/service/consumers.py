@@ -37,4 +37,11 @@ async def on_vehicle_event(session: AsyncSession, envelope: Envelope) -> None:
     await outbox.append(session, uow.events)
 
 
-SUBSCRIPTIONS = (Subscription(name="vehicles", topics=(VEHICLES.name,), handler=on_vehicle_event),)
+SUBSCRIPTIONS = (
+    Subscription(
+        name="vehicles",
+        topics=(VEHICLES.name,),
+        handler=on_vehicle_event,
+        event_types=frozenset({BuildStarted.event_type}),
+    ),
+)
