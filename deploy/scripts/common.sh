@@ -262,8 +262,11 @@ write_env_file() {
             echo "${prefix}KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$MES_KAFKA_PORT"
             echo "${prefix}AUTH_SECRET='$secret'"
             echo "${prefix}ENVIRONMENT=development"
-            # The demo and the truth test replay a past window through the terminals (up to 30 days here).
-            if [[ "$svc" == workforce ]]; then echo "${prefix}TERMINAL_MAX_DELAY_MINUTES=43200"; fi
+            # The demo and the truth test replay a past window through the terminals, the simulator up to a year.
+            case "$svc" in
+            workforce) echo "${prefix}TERMINAL_MAX_DELAY_MINUTES=576000" ;;
+            assembly-line) echo "${prefix}MAX_EVENT_AGE_DAYS=400" ;;
+            esac
         done < <(service_dirs)
     } >"$tmp"
     chmod 600 "$tmp"

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -16,3 +18,10 @@ class Settings(ServiceSettings):
     # Connections of the station-event hot path's own pool (beside database_pool_size for everything else):
     # events wait for one when all are busy, so this bounds the database work the line's terminals cause.
     terminal_pool_size: int = Field(default=16, ge=1, le=100)
+    # How old a terminal's time may be (a backlog is hours old; an older time is a broken clock). A replay of a
+    # plant's past through the terminals, such as the plant simulator's, needs up to its window.
+    max_event_age_days: int = Field(default=30, ge=1, le=400)
+
+    @property
+    def max_event_age(self) -> timedelta:
+        return timedelta(days=self.max_event_age_days)

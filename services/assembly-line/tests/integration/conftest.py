@@ -87,6 +87,8 @@ def make_settings(database_url: str, bootstrap: str, **overrides: Any) -> Settin
         kafka_bootstrap_servers=bootstrap,
         auth_secret=SECRET,
         environment="test",
+        # The production limit, whatever a local stack's .run/env says (it allows replays of the past).
+        max_event_age_days=30,
         **overrides,
     )
 

@@ -60,6 +60,8 @@ def make_settings(database_url: str, bootstrap: str, **overrides: Any) -> Settin
         "environment": "test",
         # Never join the consumer groups of the service `./mes up` runs.
         "consumer_group_prefix": f"test-{uuid.uuid4().hex}",
+        # The production limit, whatever a local stack's .run/env says (it allows replays of the past).
+        "terminal_max_delay_minutes": 24 * 60,
         # The tests run the sweeps themselves with an explicit "now".
         "sweep_interval_s": 3600,
     }

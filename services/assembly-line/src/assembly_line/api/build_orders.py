@@ -34,9 +34,12 @@ async def create_build_order(body: schemas.BuildOrderIn, cmd: Supervisor) -> JSO
     **WRITE,
     summary="Start the build (the kit is consumed); an arrival at the route's first station does the same",
 )
-async def start_build(vin: VinPath, cmd: Supervisor, body: schemas.BuildOrderStart | None = None) -> JSONResponse:
+async def start_build(
+    vin: VinPath, cmd: Supervisor, request: Request, body: schemas.BuildOrderStart | None = None
+) -> JSONResponse:
     start = body or schemas.BuildOrderStart()
-    return await cmd.run(lambda uow: handlers.start_build(uow, vin, start), start)
+    max_age = request.app.state.settings.max_event_age
+    return await cmd.run(lambda uow: handlers.start_build(uow, vin, start, max_age=max_age), start)
 
 
 @router.post(

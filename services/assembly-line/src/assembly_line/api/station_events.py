@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -53,6 +54,10 @@ def _cache(request: Request) -> LineCache:
     return request.app.state.line_cache  # type: ignore[no-any-return]
 
 
+def _max_age(request: Request) -> timedelta:
+    return request.app.state.settings.max_event_age  # type: ignore[no-any-return]
+
+
 @router.post(
     "/stations/{station}/events",
     status_code=201,
@@ -66,7 +71,13 @@ async def post_station_event(
 ) -> JSONResponse:
     async with terminal_connection(_pool(request)) as conn:
         recorded = await record_event(
-            conn, principal=principal, station=station, event=body, source=_source(request), cache=_cache(request)
+            conn,
+            principal=principal,
+            station=station,
+            event=body,
+            source=_source(request),
+            cache=_cache(request),
+            max_age=_max_age(request),
         )
     headers = {REPLAYED_HEADER: "true"} if recorded.replayed else None
     content = recorded.raw if recorded.raw is not None else recorded.body
@@ -114,7 +125,13 @@ async def _one_of_batch(
         return _refused(index, event_id, _invalid(exc, instance))
     try:
         recorded = await record_event(
-            conn, principal=principal, station=station, event=event, source=_source(request), cache=_cache(request)
+            conn,
+            principal=principal,
+            station=station,
+            event=event,
+            source=_source(request),
+            cache=_cache(request),
+            max_age=_max_age(request),
         )
     except (DomainError, Problem) as exc:
         return _refused(index, event_id, problem_body(exc, instance))

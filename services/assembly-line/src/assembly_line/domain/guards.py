@@ -14,7 +14,8 @@ _VIN = re.compile(VIN_PATTERN)
 
 # Terminals keep their own clocks: a little skew is normal, a fact from the future is not.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-# A terminal's backlog is hours old at most; a month-old time is a broken clock, not a backlog.
+# A terminal's backlog is hours old at most; a month-old time is a broken clock, not a backlog (the default of
+# ASSEMBLY_LINE_MAX_EVENT_AGE_DAYS: a replay of a plant's past, such as the simulator's, may need more).
 MAX_EVENT_AGE = timedelta(days=30)
 
 
@@ -33,8 +34,10 @@ def require_aware(at: datetime, what: str) -> datetime:
     return at
 
 
-def require_plausible_time(at: datetime, now: datetime, what: str = "occurred_at") -> datetime:
-    """A terminal's time: not more than the allowed skew ahead of `now`, not absurdly old."""
+def require_plausible_time(
+    at: datetime, now: datetime, what: str = "occurred_at", *, max_age: timedelta = MAX_EVENT_AGE
+) -> datetime:
+    """A terminal's time: not more than the allowed skew ahead of `now`, not more than `max_age` old."""
     require_aware(at, what)
     if at > now + MAX_CLOCK_SKEW:
         raise InvalidInput(
@@ -43,10 +46,10 @@ def require_plausible_time(at: datetime, now: datetime, what: str = "occurred_at
             f"the server's clock ({now.isoformat()}); check the terminal's clock",
             server_time=now.isoformat(),
         )
-    if at < now - MAX_EVENT_AGE:
+    if at < now - max_age:
         raise InvalidInput(
             "station-event.too-old",
-            f"{what} {at.isoformat()} is more than {MAX_EVENT_AGE.days} days old; check the terminal's clock",
+            f"{what} {at.isoformat()} is more than {max_age.days} days old; check the terminal's clock",
             server_time=now.isoformat(),
         )
     return at

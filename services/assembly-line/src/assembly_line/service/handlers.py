@@ -6,7 +6,7 @@ rows, so a handler only loads, decides (pure domain) and saves.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assembly_line.adapters.readmodels import Kits
@@ -184,9 +184,9 @@ async def _build_order_outcome(uow: UnitOfWork, vin: str, status: int) -> Outcom
     return Outcome(status, view)
 
 
-async def start_build(uow: UnitOfWork, vin: str, body: schemas.BuildOrderStart) -> Outcome:
+async def start_build(uow: UnitOfWork, vin: str, body: schemas.BuildOrderStart, *, max_age: timedelta) -> Outcome:
     now = _now()
-    at = require_plausible_time(body.started_at, now, "started_at") if body.started_at else now
+    at = require_plausible_time(body.started_at, now, "started_at", max_age=max_age) if body.started_at else now
     vehicle = await _load(uow, vin)
     route = await Routes(uow.session).latest(vehicle.line_id, vehicle.model)
     if route is None:

@@ -25,7 +25,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -34,6 +34,7 @@ from assembly_line.adapters.hotpath import Answer, Claim, Fitted, HotPath, Known
 from assembly_line.adapters.repository import defects_json, steps_json
 from assembly_line.api import schemas as s
 from assembly_line.domain import (
+    MAX_EVENT_AGE,
     Conflict,
     DomainError,
     InvalidInput,
@@ -127,6 +128,7 @@ class _Work:
     principal: Principal
     source: str
     now: datetime
+    max_age: timedelta
     envelopes: list[Envelope] = field(default_factory=list)
 
     def emit(self, data: EventData, *, subject: str, time: datetime) -> None:
@@ -160,6 +162,7 @@ async def record_event(
     event: s.StationEventIn,
     source: str,
     cache: LineCache | None = None,
+    max_age: timedelta = MAX_EVENT_AGE,
 ) -> Recorded:
     """Accept or refuse one station event in its own transaction (raises a DomainError when refused;
     nothing is written then)."""
@@ -168,12 +171,12 @@ async def record_event(
     fingerprint = request_hash(station, event, payload)
     if event.type in SINGLE_STATEMENT:
         recorded = await _single_statement(
-            _Event(conn, principal, station, event, source, now, payload, fingerprint), cache or LineCache(0)
+            _Event(conn, principal, station, event, source, now, max_age, payload, fingerprint), cache or LineCache(0)
         )
         if recorded is not None:
             return recorded
     async with conn.transaction():
-        work = _Work(HotPath(conn), principal, source, now)
+        work = _Work(HotPath(conn), principal, source, now, max_age)
         claimed = await work.db.claim(
             terminal=principal.subject,
             terminal_event_id=event.terminal_event_id,
@@ -201,6 +204,7 @@ class _Event:
     event: s.StationEventIn
     source: str
     now: datetime
+    max_age: timedelta
     payload: dict[str, Any]
     fingerprint: str
 
@@ -241,7 +245,7 @@ async def _single_statement(e: _Event, cache: LineCache) -> Recorded | None:
         return _replayed(e.principal, event, e.fingerprint, look.stored)
     if not look.station_active:
         raise NotFound("station.not-found", f"station {e.station} is not on any line", station=e.station)
-    require_plausible_time(event.occurred_at, e.now)
+    require_plausible_time(event.occurred_at, e.now, max_age=e.max_age)
     operator_id = _operator_of(e.station, event, look.facts)
     vehicle = look.vehicle
     if vehicle is None or look.version is None:
@@ -284,7 +288,7 @@ async def _on_what_is_known(
     """One statement, judged on what this process knows; None when the event would be refused (the long way
     finds the refusal in the rules' order) or when anything it was judged on changed (nothing was written)."""
     try:
-        require_plausible_time(e.event.occurred_at, e.now)
+        require_plausible_time(e.event.occurred_at, e.now, max_age=e.max_age)
         written = await _write(e, vehicle, version, checks.operator_id, bool(checks.in_bom), None, checks=checks)
     except DomainError:
         return None
@@ -325,7 +329,7 @@ async def _write(
         fitted = Fitted(event.part_number, event.serial, source_of_part, event.unit_value)
     else:
         events = _judge(vehicle, occ, event)
-    work = _Work(HotPath(e.conn), e.principal, e.source, e.now)
+    work = _Work(HotPath(e.conn), e.principal, e.source, e.now, e.max_age)
     history = _publish(work, vehicle, events)
     body = _truck_body(event, e.station, e.now, operator_id, events, vehicle)
     raw = _response_json(body)
@@ -414,7 +418,7 @@ def _answer(work: _Work, event: s.StationEventIn, body: dict[str, Any]) -> Answe
 
 async def _apply(work: _Work, station: str, event: s.StationEventIn) -> dict[str, Any]:
     """Judge and record a claimed event; the answer's body."""
-    require_plausible_time(event.occurred_at, work.now)
+    require_plausible_time(event.occurred_at, work.now, max_age=work.max_age)
     operator_id = await _operator(work, station, event)
     if event.type in ANDON:
         return await _andon(work, station, event, operator_id)
