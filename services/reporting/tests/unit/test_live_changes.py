@@ -88,11 +88,12 @@ async def test_a_burst_beyond_the_cap_is_cut_and_flagged() -> None:
     hub = ChangeHub("postgresql://unused")
     stream = event_stream(hub, heartbeat_s=5, coalesce_s=0.2)
     await anext(stream)
-    for batch in range(4):  # each batch within the cap, together beyond it
-        hub.publish(Change(frozenset({"wip"}), None, frozenset(f"VIN{batch}{n:02d}" for n in range(20)), False))
+    half = MAX_SUBJECTS // 2
+    for batch in range(3):  # each batch within the cap, together beyond it
+        hub.publish(Change(frozenset({"wip"}), None, frozenset(f"VIN{batch}{n:03d}" for n in range(half)), False))
     [change] = await changes(stream, 1)
     assert len(change["subjects"]) == MAX_SUBJECTS and change["more"] is True
-    assert change["subjects"][0] == "VIN000" and change["subjects"][-1] == "VIN303"
+    assert change["subjects"][0] == "VIN0000" and change["subjects"][-1] == f"VIN1{half - 1:03d}"
     await stream.aclose()
 
 

@@ -50,8 +50,8 @@ INBOX_CONSUMER = "reporting.projections"
 NOTIFY_CHANNEL = "reporting_changes"
 # A change names at most this many subjects, in at most this many bytes of JSON: PostgreSQL refuses a
 # NOTIFY payload of 8000 bytes, and a wall screen needs only "this station" or "re-read everything".
-MAX_SUBJECTS = 64
-SUBJECTS_BYTES = 4000
+MAX_SUBJECTS = 200
+SUBJECTS_BYTES = 6000
 
 
 @dataclass(frozen=True)
