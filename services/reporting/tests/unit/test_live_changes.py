@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +82,22 @@ async def test_a_burst_is_one_change_with_every_subject() -> None:
     hub.publish(Change(frozenset({"targets"})))  # a target change: subjects not known
     [change] = await changes(stream, 1)
     assert change["subjects"] == ["L1-S01"] and change["more"] is True
+    await stream.aclose()
+
+
+async def test_a_change_after_a_quiet_spell_goes_out_at_once_and_the_next_waits_its_turn() -> None:
+    hub = ChangeHub("postgresql://unused")
+    stream = event_stream(hub, heartbeat_s=5, coalesce_s=1.0)
+    await anext(stream)
+    hub.publish(Change(frozenset({"andons"}), None, frozenset({"L1-S04"}), False))
+    started = time.perf_counter()
+    [first] = await changes(stream, 1)
+    assert first["subjects"] == ["L1-S04"] and time.perf_counter() - started < 0.5
+    hub.publish(Change(frozenset({"andons"}), None, frozenset({"L1-S05"}), False))
+    hub.publish(Change(frozenset({"wip"}), None, frozenset({"WDB00000000000001"}), False))
+    [second] = await changes(stream, 1)
+    assert second["subjects"] == ["L1-S05", "WDB00000000000001"]  # merged, and not before the window ended
+    assert time.perf_counter() - started >= 1.0
     await stream.aclose()
 
 

@@ -183,11 +183,14 @@ def change_data(changes: list[Change]) -> dict[str, Any]:
 
 
 async def event_stream(hub: ChangeHub, heartbeat_s: float, *, coalesce_s: float = 0.05) -> AsyncIterator[str]:
-    """`hello` first, then a `change` per committed batch (bursts within `coalesce_s` merged) with the
-    views and subjects it touched, and a `heartbeat` every `heartbeat_s` while nothing happens."""
+    """`hello` first, then a `change` per committed batch with the views and subjects it touched, and a
+    `heartbeat` every `heartbeat_s` while nothing happens. A change after a quiet spell goes out at once;
+    what arrives within `coalesce_s` of the last `change` sent is merged into the next one, so a busy plant
+    costs a screen at most one re-read per `coalesce_s` and a quiet one no delay."""
+    loop = asyncio.get_running_loop()
     with hub.subscribe() as queue:
         yield "retry: 2000\n\n" + sse("hello", {"at": datetime.now(UTC).isoformat(), "views": sorted(ALL_VIEWS)})
-        counter = 0
+        counter, quiet_from = 0, loop.time()
         while True:
             try:
                 change = await asyncio.wait_for(queue.get(), heartbeat_s)
@@ -198,7 +201,7 @@ async def event_stream(hub: ChangeHub, heartbeat_s: float, *, coalesce_s: float 
                 return
             burst = [change]
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(coalesce_s):
+                async with asyncio.timeout_at(quiet_from):  # already past: takes only what is queued
                     while True:
                         later = await queue.get()
                         if later is None:
@@ -206,3 +209,4 @@ async def event_stream(hub: ChangeHub, heartbeat_s: float, *, coalesce_s: float 
                         burst.append(later)
             counter += 1
             yield sse("change", change_data(burst), event_id=str(counter))
+            quiet_from = loop.time() + coalesce_s
