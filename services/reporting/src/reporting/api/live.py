@@ -39,7 +39,8 @@ def _asset(name: str) -> str:
     tags=["live"],
     summary="Server-Sent Events: `change` (the views and subjects a committed batch changed), `heartbeat`",
     description=(
-        "`hello` first (`views`: every view), then one `change` per committed batch, bursts within 50 ms merged: "
+        "`hello` first (`views`: every view), then a `change` per committed batch (at once after a quiet spell; "
+        "what comes within 50 ms of the last one sent is merged into the next): "
         "`views` it changed, `generation` (set when a rebuild swapped in), `subjects` the facts touched "
         f"(VINs, stations, lines, kit serials, employee ids; sorted, at most {MAX_SUBJECTS}) and `more`: true when "
         "`subjects` is incomplete (cut, or not known: a target change, a rebuild's swap, a reconnect, a slow "
