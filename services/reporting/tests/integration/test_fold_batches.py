@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from mes_shared.db import asyncpg_dsn, make_engine
 from mes_shared.envelope import Envelope
 from reporting.projections import store
-from reporting.projections.runner import BatchOutcome, fold_batch
+from reporting.projections.runner import BatchOutcome, fold_batch, subjects_of
 from reporting.projections.tables import PROJECTION_TABLES
 from reporting.service import kits, people
 from reporting.service.context import Reader
@@ -109,6 +109,7 @@ async def test_any_batching_folds_to_the_same_rows(engine: AsyncEngine, database
             schemas[name] = await fresh_schema(engine)
             outcome = await fold_in(engine, schemas[name], batches)
             assert outcome.applied == len(log) and not outcome.dead, name
+            assert outcome.subjects == {x for e in story.events for x in subjects_of(e)}, name
         dumps = {name: await dump(database_url, schema) for name, schema in schemas.items()}
         assert dumps["one by one"] == dumps["one batch"] == dumps["random"]
         assert sum(len(rows) for rows in dumps["one batch"].values()) >= 50
@@ -120,6 +121,7 @@ async def test_any_batching_folds_to_the_same_rows(engine: AsyncEngine, database
         ]  # same event ids, new offsets (a relay that published twice)
         outcome = await fold_in(engine, schemas["one batch"], [again, republished])
         assert outcome.applied == 0 and outcome.duplicates == len(again) + len(republished)
+        assert outcome.subjects == set()  # nothing changed, nothing touched
         assert await dump(database_url, schemas["one batch"]) == dumps["one batch"]
     finally:
         async with engine.begin() as conn:

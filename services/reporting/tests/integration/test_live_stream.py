@@ -1,5 +1,5 @@
-"""The live stream: a `change` event names the views a committed batch changed; heartbeats keep it open;
-the token may come in the URL, read-only tokens only."""
+"""The live stream: a `change` event names the views a committed batch changed and the subjects its facts
+touched; heartbeats keep it open; the token may come in the URL, read-only tokens only."""
 
 from __future__ import annotations
 
@@ -19,11 +19,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from reporting_support import SECRET, Bus, Served, calendar, completed, free_port, token
+from reporting_support import SECRET, Bus, Served, calendar, completed, free_port, token, unique, wrap
 
 from mes_shared.auth import Role, issue_token
 from mes_shared.db import asyncpg_dsn
+from mes_shared.events import stations as s
 from mes_shared.testing import eventually
+from reporting.projections.runner import notice
 from reporting.service.live import ChangeHub, event_stream
 
 pytestmark = pytest.mark.integration
@@ -64,11 +66,22 @@ async def test_a_committed_batch_is_announced_on_the_stream(served: Served, bus:
         stream = events(response)
         hello = await next_event(stream, "hello")
         assert "output" in hello["views"]
-        await bus.send(calendar(line), completed(line, datetime.now(UTC)))
-        change = await next_event(stream, "change")
-        while "output" not in change["views"]:
+        now = datetime.now(UTC)
+        truck, station = completed(line, now), unique(f"{line}-S")
+        andon = s.AndonRaised(
+            andon_id=unique("A"), line_id=line, station=station, reason="x", raised_by=None, stops_line=False, vin=None
+        )
+        await bus.send(calendar(line), truck, wrap(andon, station, now))
+        named: set[str] = set()
+        while not {truck.subject, station} <= named:  # the events may fold in different batches
             change = await next_event(stream, "change")
-        assert change["generation"] is None or isinstance(change["generation"], int)
+            assert change["generation"] is None or isinstance(change["generation"], int)
+            assert change["subjects"] == sorted(change["subjects"]) and isinstance(change["more"], bool)
+            named |= set(change["subjects"])
+            if truck.subject in change["subjects"]:
+                assert "output" in change["views"]
+            if station in change["subjects"]:
+                assert "andons" in change["views"]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +125,7 @@ async def test_heartbeats_and_notifications_reach_every_stream(database_url: str
         conn = await asyncpg.connect(dsn)
         try:
             # Another replica's consumer committing a batch.
-            payload = json.dumps({"views": [marker], "generation": 4})
+            payload = notice([marker], 4, {"LINE-9-S01", "WDB00000000000009"})
             await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
         finally:
             await conn.close()
@@ -121,7 +134,9 @@ async def test_heartbeats_and_notifications_reach_every_stream(database_url: str
             while message.startswith("event: heartbeat"):
                 message = await asyncio.wait_for(anext(stream), 5)
             assert message.startswith("event: change")
-            assert json.loads(message.split("data: ", 1)[1])["views"] == [marker]
+            data = json.loads(message.split("data: ", 1)[1])
+            assert data["views"] == [marker] and data["generation"] == 4
+            assert data["subjects"] == ["LINE-9-S01", "WDB00000000000009"] and data["more"] is False
         assert hub.subscribers == 2
         await first.aclose()
         await second.aclose()

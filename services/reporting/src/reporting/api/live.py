@@ -13,6 +13,7 @@ from reporting.api.access import StreamReader
 from reporting.api.params import At, Format, LineQuery, strict_query
 from reporting.api.render import respond
 from reporting.api.routes import READ, settings_of, snapshot
+from reporting.projections.runner import MAX_SUBJECTS
 from reporting.service import dashboard
 from reporting.service.live import event_stream
 
@@ -36,7 +37,16 @@ def _asset(name: str) -> str:
 @router.get(
     "/stream",
     tags=["live"],
-    summary="Server-Sent Events: `change` (the views a committed batch changed), `heartbeat` every 15 s",
+    summary="Server-Sent Events: `change` (the views and subjects a committed batch changed), `heartbeat`",
+    description=(
+        "`hello` first (`views`: every view), then a `change` per committed batch (at once after a quiet spell; "
+        "what comes within 50 ms of the last one sent is merged into the next): "
+        "`views` it changed, `generation` (set when a rebuild swapped in), `subjects` the facts touched "
+        f"(VINs, stations, lines, kit serials, employee ids; sorted, at most {MAX_SUBJECTS}) and `more`: true when "
+        "`subjects` is incomplete (cut, or not known: a target change, a rebuild's swap, a reconnect, a slow "
+        "reader), so anything may have changed. A `heartbeat` every `REPORTING_STREAM_HEARTBEAT_S` (15 s) "
+        "while nothing happens. `?token=` is accepted with a manager token."
+    ),
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}, **READ["responses"]},
 )

@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,10 @@ TOPICS: tuple[str, ...] = (KITS.name, PEOPLE.name, STATIONS.name, VEHICLES.name)
 # The inbox's consumer name is the same for the live consumer and a rebuild: the inbox is the schema's.
 INBOX_CONSUMER = "reporting.projections"
 NOTIFY_CHANNEL = "reporting_changes"
+# A change names at most this many subjects, in at most this many bytes of JSON: PostgreSQL refuses a
+# NOTIFY payload of 8000 bytes, and a wall screen needs only "this station" or "re-read everything".
+MAX_SUBJECTS = 200
+SUBJECTS_BYTES = 6000
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class BatchOutcome:
     duplicates: int = 0
     ignored: int = 0
     views: set[str] = field(default_factory=set)
+    subjects: set[str] = field(default_factory=set)
     dead: list[DeadLetter] = field(default_factory=list)
     reached: dict[TopicPartition, int] = field(default_factory=dict)
 
@@ -72,9 +77,19 @@ class BatchOutcome:
         self.duplicates += other.duplicates
         self.ignored += other.ignored
         self.views |= other.views
+        self.subjects |= other.subjects
         self.dead.extend(other.dead)
         for tp, offset in other.reached.items():
             self.reached[tp] = max(offset, self.reached.get(tp, 0))
+
+
+def subjects_of(envelope: Envelope) -> list[str]:
+    """What a fact touched, for the live stream: its aggregate (VIN, station, line, kit serial, employee)
+    and the station it happened at, when that is another."""
+    station = envelope.data.get("station")
+    if isinstance(station, str) and station != envelope.subject:
+        return [envelope.subject, station]
+    return [envelope.subject]
 
 
 def _error(exc: BaseException) -> str:
@@ -171,8 +186,9 @@ async def write_prepared(conn: AsyncConnection, batch: Prepared) -> BatchOutcome
         )
         for merger, rows in buffer.tables():
             await writer.execute_many(conn, writer.upsert_for(merger, schema), rows)
-    for _, _, effects in fresh:
+    for _, envelope, effects in fresh:
         outcome.views |= effects.views
+        outcome.subjects.update(subjects_of(envelope))
     outcome.applied = len(fresh)
     await store.save_positions(conn, outcome.reached)
     return outcome
@@ -251,7 +267,7 @@ class Folder:
             for dead in outcome.dead:
                 await self._dead_letter(dead_letters, dead)
             if self._notify and outcome.views:
-                await notify(conn, sorted(outcome.views))
+                await notify(conn, sorted(outcome.views), subjects=outcome.subjects)
         PROCESSED.labels(self.name).inc(outcome.applied)
         DUPLICATES.labels(self.name).inc(outcome.duplicates)
         return outcome
@@ -293,10 +309,29 @@ class Folder:
         )
 
 
-async def notify(conn: AsyncConnection, views: list[str], generation: int | None = None) -> None:
-    """Tell every replica's live streams, at commit, which views changed."""
-    payload = json.dumps({"views": views, "generation": generation})
-    await conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, payload)))
+def cap_subjects(subjects: Iterable[str]) -> tuple[list[str], bool]:
+    """The subjects to name (sorted, within MAX_SUBJECTS and SUBJECTS_BYTES), and whether some were left out."""
+    named: list[str] = []
+    size = 0
+    for subject in sorted(set(subjects)):
+        size += len(json.dumps(subject)) + 1  # ASCII-escaped: characters are bytes
+        if len(named) == MAX_SUBJECTS or size > SUBJECTS_BYTES:
+            return named, True
+        named.append(subject)
+    return named, False
+
+
+def notice(views: list[str], generation: int | None, subjects: Collection[str] | None) -> str:
+    """The NOTIFY payload. `subjects` None means not known (a target change, a rebuild's swap): `more`."""
+    named, more = ([], True) if subjects is None else cap_subjects(subjects)
+    return json.dumps({"views": views, "generation": generation, "subjects": named, "more": more})
+
+
+async def notify(
+    conn: AsyncConnection, views: list[str], generation: int | None = None, subjects: Collection[str] | None = None
+) -> None:
+    """Tell every replica's live streams, at commit, which views changed and what the facts touched."""
+    await conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, notice(views, generation, subjects))))
 
 
 async def update_lag(consumer: AIOKafkaConsumer, health: ConsumerHealth, name: str, timeout_s: float) -> None:

@@ -1,6 +1,7 @@
 """Live changes: PostgreSQL LISTEN on the projections' channel, fanned out to every Server-Sent Events stream
 of this replica. Any replica's consumer (or a target change, or a rebuild's swap) notifies at commit, so
-every replica's streams hear of it; a stream announces which views changed and the page re-reads them."""
+every replica's streams hear of it; a stream announces which views changed and what the facts touched
+(subjects), and the page re-reads them."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from reporting.projections.fold import ALL_VIEWS
-from reporting.projections.runner import NOTIFY_CHANNEL
+from reporting.projections.runner import NOTIFY_CHANNEL, cap_subjects
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,19 @@ QUEUE_SIZE = 64
 class Change:
     views: frozenset[str]
     generation: int | None = None
+    subjects: frozenset[str] = frozenset()
+    more: bool = True  # the subjects are incomplete: anything may have changed
+
+
+def parse_notice(payload: str) -> Change:
+    """A notification's change; a payload without subjects (an older replica) names none, with `more`."""
+    body = json.loads(payload)
+    views = frozenset(str(v) for v in body.get("views", []))
+    generation = body.get("generation")
+    subjects = body.get("subjects")
+    named = frozenset(str(s) for s in subjects) if isinstance(subjects, list) else frozenset()
+    more = body.get("more") is not False or not isinstance(subjects, list)
+    return Change(views, generation if isinstance(generation, int) else None, named, more)
 
 
 class ChangeHub:
@@ -74,7 +88,7 @@ class ChangeHub:
                 # A slow reader: forget the backlog, tell it to re-read everything.
                 while not queue.empty():
                     queue.get_nowait()
-                queue.put_nowait(Change(ALL_VIEWS, change.generation))
+                queue.put_nowait(Change(ALL_VIEWS, change.generation, more=True))
 
     @contextmanager
     def subscribe(self) -> Iterator[asyncio.Queue[Change | None]]:
@@ -89,13 +103,11 @@ class ChangeHub:
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            body = json.loads(payload)
-            views = frozenset(str(v) for v in body.get("views", []))
-            generation = body.get("generation")
-        except (ValueError, AttributeError):
+            change = parse_notice(payload)
+        except (ValueError, AttributeError, TypeError):
             log.warning("ignoring an unreadable notification: %r", payload[:200])
             return
-        self.publish(Change(views, generation if isinstance(generation, int) else None))
+        self.publish(change)
 
     async def _listen(self) -> None:
         backoff, first = 0.5, True
@@ -157,12 +169,28 @@ def sse(event: str, data: Any, event_id: str | None = None) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def change_data(changes: list[Change]) -> dict[str, Any]:
+    """One `change` event's data for a burst of changes: the union of their views and subjects, cut to
+    MAX_SUBJECTS; `more` when any was incomplete or the union was cut."""
+    subjects, cut = cap_subjects(s for c in changes for s in c.subjects)
+    return {
+        "views": sorted({v for c in changes for v in c.views}),
+        "generation": next((c.generation for c in reversed(changes) if c.generation), changes[0].generation),
+        "subjects": subjects,
+        "more": cut or any(c.more for c in changes),
+        "at": datetime.now(UTC).isoformat(),
+    }
+
+
 async def event_stream(hub: ChangeHub, heartbeat_s: float, *, coalesce_s: float = 0.05) -> AsyncIterator[str]:
-    """`hello` first, then a `change` per committed batch (bursts within `coalesce_s` merged) with the
-    views it touched, and a `heartbeat` every `heartbeat_s` while nothing happens."""
+    """`hello` first, then a `change` per committed batch with the views and subjects it touched, and a
+    `heartbeat` every `heartbeat_s` while nothing happens. A change after a quiet spell goes out at once;
+    what arrives within `coalesce_s` of the last `change` sent is merged into the next one, so a busy plant
+    costs a screen at most one re-read per `coalesce_s` and a quiet one no delay."""
+    loop = asyncio.get_running_loop()
     with hub.subscribe() as queue:
         yield "retry: 2000\n\n" + sse("hello", {"at": datetime.now(UTC).isoformat(), "views": sorted(ALL_VIEWS)})
-        counter = 0
+        counter, quiet_from = 0, loop.time()
         while True:
             try:
                 change = await asyncio.wait_for(queue.get(), heartbeat_s)
@@ -171,18 +199,14 @@ async def event_stream(hub: ChangeHub, heartbeat_s: float, *, coalesce_s: float 
                 continue
             if change is None:
                 return
-            views, generation = set(change.views), change.generation
+            burst = [change]
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(coalesce_s):
+                async with asyncio.timeout_at(quiet_from):  # already past: takes only what is queued
                     while True:
-                        more = await queue.get()
-                        if more is None:
+                        later = await queue.get()
+                        if later is None:
                             return
-                        views |= more.views
-                        generation = more.generation or generation
+                        burst.append(later)
             counter += 1
-            yield sse(
-                "change",
-                {"views": sorted(views), "generation": generation, "at": datetime.now(UTC).isoformat()},
-                event_id=str(counter),
-            )
+            yield sse("change", change_data(burst), event_id=str(counter))
+            quiet_from = loop.time() + coalesce_s
