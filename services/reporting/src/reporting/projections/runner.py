@@ -19,7 +19,6 @@ bounded retries, and dead letters for events that cannot be folded, so a poison 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -35,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mes_shared.consumer import DEAD_LETTERED, DUPLICATES, LAG, PROCESSED, ConsumerHealth
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
+from mes_shared.kafka import cancel_consuming, make_consumer, make_producer, start_with_timeout, stop_quietly
 from mes_shared.topics import DEAD_LETTER, KITS, PEOPLE, STATIONS, VEHICLES
 from reporting.projections import store, writer
 from reporting.projections.fold import Effects, fold, log_seq
@@ -383,10 +382,9 @@ class LiveProjections:
         self._task = asyncio.create_task(self._run(), name=f"projections-{self.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        task, self._task = self._task, None
+        if task is not None:
+            await cancel_consuming(task, timeout_s=self._timeout_s)
 
     async def _position(self, consumer: AIOKafkaConsumer, partitions: set[TopicPartition]) -> None:
         async with self._engine.connect() as conn:
