@@ -33,8 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
 from reporting.adapters.tables import rebuilds
 from reporting.projections import store
+from reporting.projections.decode import prepare
 from reporting.projections.fold import ALL_VIEWS
-from reporting.projections.runner import TOPICS, BatchOutcome, Folder, notify, prepare
+from reporting.projections.runner import TOPICS, BatchOutcome, Folder, notify
 
 log = logging.getLogger(__name__)
 
