@@ -14,7 +14,7 @@ import sys
 from mes_shared.db import make_engine
 from mes_shared.observability import configure_logging
 from reporting.projections import store
-from reporting.projections.rebuild import Rebuilder, RebuildRunning, RebuildStatus
+from reporting.projections.rebuild import MIN_BATCH, Rebuilder, RebuildRunning, RebuildStatus
 from reporting.settings import SERVICE, Settings
 
 log = logging.getLogger("reporting.rebuild")
@@ -38,7 +38,7 @@ async def rebuild(settings: Settings, requested_by: str) -> RebuildStatus:
             engine,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             requested_by=requested_by,
-            batch_size=max(settings.projection_batch_size, 5000),
+            batch_size=max(settings.projection_batch_size, MIN_BATCH),
             swap_attempts=settings.rebuild_swap_attempts,
             kafka_timeout_s=settings.kafka_send_timeout_s,
             on_progress=_progress,

@@ -18,7 +18,8 @@ class Settings(ServiceSettings):
     time_zone: str = "UTC"
     # Run rate for the year-end forecast: trucks per planned working day over this many last working days.
     forecast_lookback_days: int = Field(default=10, ge=2, le=120)
-    # Records folded per transaction (one getmany); larger batches fold faster during a rebuild.
+    # Records folded per transaction (one getmany) by the live consumer; a rebuild asks for at least
+    # projections.rebuild.MIN_BATCH per transaction.
     projection_batch_size: int = Field(default=2000, ge=1, le=50_000)
     # Server-Sent Events keep-alive.
     stream_heartbeat_s: float = Field(default=15.0, gt=0, le=300)

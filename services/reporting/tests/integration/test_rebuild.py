@@ -13,9 +13,10 @@ from typing import Any
 import asyncpg
 import pytest
 from reporting_story import AT, build_story, kit_events, t
-from reporting_support import SECRET, TEST_GROUP, Api, Bus, calendar, completed, unique
+from reporting_support import SECRET, TEST_GROUP, Api, Bus, calendar, completed, station_event, unique
 
 from mes_shared.db import asyncpg_dsn
+from mes_shared.events import vehicles as v
 from mes_shared.testing import eventually
 from reporting.projections import store
 from reporting.projections.tables import PROJECTION_TABLES, inbox
@@ -90,6 +91,25 @@ async def test_a_rebuild_equals_the_live_projection(
     story.add(*kit_events(story))
     # Redeliveries: the same events again, as after a relay crash; they must count once, live and rebuilt.
     story.add(*story.events[-5:], *story.events[10:14])
+    # Torque checks: a rebuild reads only their id and type (reporting does not fold them).
+    story.add(
+        *(
+            station_event(
+                v.CheckRecorded,
+                story.line,
+                vin,
+                "ST-01",
+                t(8, n),
+                characteristic="torque",
+                value=41.5,
+                nominal=42,
+                tolerance=2,
+                unit="Nm",
+                passed=True,
+            )
+            for n, vin in enumerate(story.vins.values())
+        )
+    )
     await bus.publish(*story.events)
     assert (
         await planner.put(f"/targets/{story.line}/2026", {"annual": 2000, "monthly": {"11": 210}})

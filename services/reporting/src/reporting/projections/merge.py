@@ -72,6 +72,8 @@ class Merger:
     rules: Mapping[str, Rule]  # every non-key column
     groups: Mapping[str, tuple[str, ...]]  # group -> its value and version columns
     insert_only: bool
+    columns: tuple[str, ...]  # the key's, then the others'
+    column_set: frozenset[str]
 
     @classmethod
     def of(cls, table: sa.Table) -> Merger:
@@ -90,21 +92,21 @@ class Merger:
             if missing:
                 raise TypeError(f"{table.name}: latest group {group!r} lacks {sorted(missing)}")
         insert_only = all(rule is Rule.FIRST for rule in rules.values())
-        return cls(table, key, rules, {g: tuple(c) for g, c in groups.items()}, insert_only)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (*self.key, *self.rules)
+        columns = (*key, *rules)
+        return cls(
+            table, key, rules, {g: tuple(c) for g, c in groups.items()}, insert_only, columns, frozenset(columns)
+        )
 
     def complete(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """A full row: columns the event does not speak for are null (no information)."""
-        unknown = set(values) - set(self.columns)
-        if unknown:
-            raise KeyError(f"{self.table.name} has no column(s) {sorted(unknown)}")
-        missing_key = [k for k in self.key if values.get(k) is None]
-        if missing_key:
-            raise ValueError(f"{self.table.name} row lacks its key {missing_key}")
-        return {column: values.get(column) for column in self.columns}
+        # Called for every folded row: the checks and the fill are set and dict operations, no Python loop.
+        if not values.keys() <= self.column_set:
+            raise KeyError(f"{self.table.name} has no column(s) {sorted(values.keys() - self.column_set)}")
+        row = dict.fromkeys(self.columns)
+        row.update(values)
+        if None in self.key_of(row):
+            raise ValueError(f"{self.table.name} row lacks its key {[k for k in self.key if row[k] is None]}")
+        return row
 
     def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(row[k] for k in self.key)

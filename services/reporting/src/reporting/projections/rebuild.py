@@ -33,10 +33,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
 from reporting.adapters.tables import rebuilds
 from reporting.projections import store
+from reporting.projections.decode import prepare
 from reporting.projections.fold import ALL_VIEWS
-from reporting.projections.runner import TOPICS, BatchOutcome, Folder, notify, prepare
+from reporting.projections.runner import TOPICS, BatchOutcome, Folder, notify
 
 log = logging.getLogger(__name__)
+
+# Records per batch (one transaction) at least: on a plant-year 10,000 took a fifth less CPU than 5,000
+# (fewer transactions, more rows merged in memory before the upserts) for ~30 MB more peak RSS.
+MIN_BATCH = 10_000
 
 
 @contextlib.contextmanager
@@ -109,7 +114,7 @@ class Rebuilder:
         *,
         bootstrap_servers: str,
         requested_by: str,
-        batch_size: int = 5000,
+        batch_size: int = MIN_BATCH,
         swap_attempts: int = 20,
         kafka_timeout_s: float = 10.0,
         stall_timeout_s: float = 60.0,

@@ -15,7 +15,7 @@ from mes_shared.db import asyncpg_dsn
 from mes_shared.runtime import CheckResult, Runtime
 from mes_shared.settings import ServiceSettings
 from reporting.projections import store
-from reporting.projections.rebuild import Rebuilder, RebuildRunning, RebuildStatus
+from reporting.projections.rebuild import MIN_BATCH, Rebuilder, RebuildRunning, RebuildStatus
 from reporting.projections.runner import LiveProjections
 from reporting.projections.tables import LAYOUT
 from reporting.service.live import ChangeHub, close_streams_on_exit
@@ -101,7 +101,7 @@ class ReportingRuntime(Runtime):
             self.engine,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             requested_by=requested_by,
-            batch_size=max(self.config.projection_batch_size, 5000),
+            batch_size=max(self.config.projection_batch_size, MIN_BATCH),
             swap_attempts=self.config.rebuild_swap_attempts,
             kafka_timeout_s=self.settings.kafka_send_timeout_s,
         )
