@@ -395,20 +395,28 @@ class Plant:
         return {station: (await self.operator(setup, [station])).badge for station in setup.stations}
 
     async def clock_in(self, setup: LineSetup, operator: Operator, station: str, *, at: datetime) -> None:
-        await self.publish(
-            p.ClockedIn(
-                employee_id=operator.employee_id,
-                badge_id=operator.badge,
-                station=station,
-                line_id=setup.line_id,
-                shift_date=at.date(),
-                shift="A",
-                at=at,
-                terminal_event_id=uuid.uuid4().hex,
-            ),
-            operator.employee_id,
-        )
+        await self._scan(p.ClockedIn, setup, operator, station, at=at)
         await self.wait_present(station, operator.badge)
+
+    async def clock_out(self, setup: LineSetup, operator: Operator, station: str, *, at: datetime) -> None:
+        await self._scan(p.ClockedOut, setup, operator, station, at=at, automatic=False)
+        await self.wait_present(station, operator.badge, present=False)
+
+    async def _scan(
+        self, kind: type[EventData], setup: LineSetup, operator: Operator, station: str, *, at: datetime, **extra: Any
+    ) -> None:
+        scan = kind(
+            employee_id=operator.employee_id,
+            badge_id=operator.badge,
+            station=station,
+            line_id=setup.line_id,
+            shift_date=at.date(),
+            shift="A",
+            at=at,
+            terminal_event_id=uuid.uuid4().hex,
+            **extra,
+        )
+        await self.publish(scan, operator.employee_id)
 
     async def wait_present(self, station: str, badge: str, *, present: bool = True) -> None:
         async def seen() -> bool:

@@ -121,21 +121,7 @@ async def test_a_badge_that_signed_off_a_moment_ago_is_judged_again_each_time(
     for _ in range(3):
         r = await terminal.post(s1, "check_recorded", clock.tick(), vin=vin, **check(other.badge))
         assert r.status_code == 201 and r.json()["operator_id"] == other.employee_id
-    await plant.publish(
-        p.ClockedOut(
-            employee_id=other.employee_id,
-            badge_id=other.badge,
-            station=s1,
-            line_id=line.line_id,
-            shift_date=clock.t.date(),
-            shift="A",
-            at=clock.tick(),
-            automatic=False,
-            terminal_event_id=unique("T"),
-        ),
-        other.employee_id,
-    )
-    await plant.wait_present(s1, other.badge, present=False)
+    await plant.clock_out(line, other, s1, at=clock.tick())
     assert_problem(
         await terminal.post(s1, "check_recorded", clock.tick(), vin=vin, **check(other.badge)),
         409,

@@ -214,21 +214,7 @@ async def test_only_a_clocked_in_operator_qualified_at_that_moment_signs_off(
     assert r.status_code == 201 and r.json()["operator_id"] == good.employee_id
 
     # Clocked out, the badge no longer signs off; on leave, the employee does not either.
-    await plant.publish(
-        p.ClockedOut(
-            employee_id=good.employee_id,
-            badge_id=good.badge,
-            station=s1,
-            line_id=line.line_id,
-            shift_date=clock.t.date(),
-            shift="A",
-            at=clock.tick(),
-            automatic=False,
-            terminal_event_id=unique("T"),
-        ),
-        good.employee_id,
-    )
-    await plant.wait_present(s1, good.badge, present=False)
+    await plant.clock_out(line, good, s1, at=clock.tick())
     assert_problem(
         await terminal.post(s1, "work_completed", clock.tick(), vin=vin, operator_badge=good.badge),
         409,

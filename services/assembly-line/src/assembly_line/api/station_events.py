@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -15,7 +14,7 @@ from assembly_line.api import schemas
 from assembly_line.api.access import StationPath, StationTerminal
 from assembly_line.api.errors import RACES, concurrent_conflict, problem_body
 from assembly_line.domain import DomainError, InvalidInput
-from assembly_line.service.station_events import LineCache, record_event, terminal_connection
+from assembly_line.service.station_events import Recorded, record_event, terminal_connection
 from mes_shared.auth import Principal
 from mes_shared.commands import REPLAYED_HEADER
 from mes_shared.correlation import correlation_id_var
@@ -42,20 +41,23 @@ class _EncodedJSON(JSONResponse):
         return content if isinstance(content, bytes) else super().render(content)
 
 
-def _source(request: Request) -> str:
-    return f"/mes/{request.app.state.service}"
-
-
 def _pool(request: Request) -> asyncpg.Pool:
     return request.app.state.terminal_pool  # type: ignore[no-any-return]
 
 
-def _cache(request: Request) -> LineCache:
-    return request.app.state.line_cache  # type: ignore[no-any-return]
-
-
-def _max_age(request: Request) -> timedelta:
-    return request.app.state.settings.max_event_age  # type: ignore[no-any-return]
+async def _record(
+    conn: asyncpg.Connection, request: Request, principal: Principal, station: str, event: schemas.StationEventIn
+) -> Recorded:
+    state = request.app.state
+    return await record_event(
+        conn,
+        principal=principal,
+        station=station,
+        event=event,
+        source=f"/mes/{state.service}",
+        cache=state.line_cache,
+        max_age=state.settings.max_event_age,
+    )
 
 
 @router.post(
@@ -70,15 +72,7 @@ async def post_station_event(
     station: StationPath, body: schemas.StationEventIn, request: Request, principal: StationTerminal
 ) -> JSONResponse:
     async with terminal_connection(_pool(request)) as conn:
-        recorded = await record_event(
-            conn,
-            principal=principal,
-            station=station,
-            event=body,
-            source=_source(request),
-            cache=_cache(request),
-            max_age=_max_age(request),
-        )
+        recorded = await _record(conn, request, principal, station, body)
     headers = {REPLAYED_HEADER: "true"} if recorded.replayed else None
     content = recorded.raw if recorded.raw is not None else recorded.body
     return _EncodedJSON(content, status_code=recorded.status_code, headers=headers)
@@ -124,15 +118,7 @@ async def _one_of_batch(
     except ValidationError as exc:
         return _refused(index, event_id, _invalid(exc, instance))
     try:
-        recorded = await record_event(
-            conn,
-            principal=principal,
-            station=station,
-            event=event,
-            source=_source(request),
-            cache=_cache(request),
-            max_age=_max_age(request),
-        )
+        recorded = await _record(conn, request, principal, station, event)
     except (DomainError, Problem) as exc:
         return _refused(index, event_id, problem_body(exc, instance))
     except (IntegrityError, *RACES):
