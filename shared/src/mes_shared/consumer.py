@@ -24,7 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mes_shared.correlation import correlation_id_var
 from mes_shared.db import SessionFactory
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import cancel_consuming, make_consumer, make_producer, start_with_timeout, stop_quietly
+from mes_shared.kafka import (
+    SERVICE_GATHER_MS,
+    cancel_consuming,
+    make_consumer,
+    make_producer,
+    start_with_timeout,
+    stop_quietly,
+)
 from mes_shared.platform_tables import inbox
 from mes_shared.topics import DEAD_LETTER
 
@@ -93,6 +100,7 @@ class ConsumerRunner:
                 group_id=self.name,
                 client_id=self.name,
                 max_poll_records=self._batch_size,
+                gather_ms=SERVICE_GATHER_MS,
             )
             dead_letters = make_producer(self._bootstrap, client_id=f"{self.name}-dlt")
             try:

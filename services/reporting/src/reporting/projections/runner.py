@@ -34,7 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mes_shared.consumer import DEAD_LETTERED, DUPLICATES, LAG, PROCESSED, ConsumerHealth
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import cancel_consuming, make_consumer, make_producer, start_with_timeout, stop_quietly
+from mes_shared.kafka import (
+    SERVICE_GATHER_MS,
+    cancel_consuming,
+    make_consumer,
+    make_producer,
+    start_with_timeout,
+    stop_quietly,
+)
 from mes_shared.topics import DEAD_LETTER, KITS, PEOPLE, STATIONS, VEHICLES
 from reporting.projections import store, writer
 from reporting.projections.fold import Effects, fold, log_seq
@@ -425,7 +432,11 @@ class LiveProjections:
 
         while True:
             consumer = make_consumer(
-                self._bootstrap, group_id=self.name, client_id=self.name, max_poll_records=self._batch_size
+                self._bootstrap,
+                group_id=self.name,
+                client_id=self.name,
+                max_poll_records=self._batch_size,
+                gather_ms=SERVICE_GATHER_MS,
             )
             dead_letters = make_producer(self._bootstrap, client_id=f"{self.name}-dlt")
             try:
