@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def service_pids() -> dict[str, int]:
     pids = {}
     for pidfile in sorted((ROOT / ".run" / "pids").glob("*.pid")):
-        if pidfile.stem in {"kafka", "postgres"}:
+        if pidfile.stem in {"kafka", "postgres", "simulator"}:
             continue
         pids[pidfile.stem] = int(pidfile.read_text().split()[0])
     return pids

@@ -43,9 +43,11 @@ async def _stop_demo() -> None:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
+            break
         await asyncio.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    PIDFILE.unlink(missing_ok=True)
 
 
 async def test_up_starts_the_demo_plant_and_its_dashboard_moves() -> None:
