@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,22 @@ def test_compose_database_credentials_match_the_script() -> None:
         "mes:mes@127.0.0.1"
         in (ROOT / "deploy/scripts/common.sh").read_text() + (ROOT / "deploy/scripts/postgres.sh").read_text()
     )
+
+
+def test_the_demo_profile_runs_the_simulator_as_mes_up_does() -> None:
+    script = (ROOT / "deploy/scripts/simulator.sh").read_text()
+    defaults = dict(re.findall(r'MES_DEMO_([A-Z]+)="\$\{MES_DEMO_[A-Z]+:-([^}]+)\}"', script))
+    expected = ["run", "--demo", "--days", defaults["DAYS"], "--speed", defaults["SPEED"]]
+    expected += ["--scenario", defaults["SCENARIO"], "--progress-every", "10"]
+    assert re.search(r"-m plant_sim run --demo \\\s+--days \"\$MES_DEMO_DAYS\"", script), "simulator.sh changed shape"
+    demo = COMPOSE["services"]["plant-simulator"]
+    assert demo["profiles"] == ["demo"]
+    assert [str(arg) for arg in demo["command"]] == expected
+    dockerfile = (ROOT / "simulator/Dockerfile").read_text()
+    assert f"CMD {json.dumps(expected)}" in dockerfile
+    urls = {k: v for k, v in demo["environment"].items() if k.endswith("_URL")}
+    assert urls == {
+        f"MES_{d.name.upper().replace('-', '_')}_URL": f"http://{d.name}:{script_ports()[d.name]}"
+        for d in service_dirs()
+    }
+    assert set(demo["depends_on"]) == {d.name for d in service_dirs()}
