@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -71,6 +71,25 @@ async def calendar_for(reader: Snapshot, line_id: str | None) -> LineCalendar:
 
 def _name(*parts: Any) -> str:
     return "-".join(str(p) for p in parts if p is not None)
+
+
+async def over_span(
+    request: Request,
+    line: str | None,
+    span: RangeQuery,
+    at: datetime | None,
+    format: str | None,
+    name: str,
+    report: Callable[..., Awaitable[schemas.View]],
+    *extra: Any,
+) -> Response:
+    """A report over a time range of one line (or the plant), bucketed in that line's calendar: `report(reader,
+    line_id, window, *extra)`, named `name-line-extra...` when downloaded."""
+    async with snapshot(request, at) as reader:
+        line_id = await reader.line(line, required=False)
+        window = await span_of(reader, await calendar_for(reader, line_id), span)
+        view = await report(reader, line_id, window, *extra)
+    return respond(request, view, format, _name(name, line_id, *extra))
 
 
 # ---- lines ----------------------------------------------------------------------------------------
@@ -245,11 +264,7 @@ async def get_wip_trucks(
 async def get_lead_time(
     request: Request, _: Reader, span: TimeRange, line: LineQuery = None, at: At = None, format: Format = None
 ) -> Response:
-    async with snapshot(request, at) as reader:
-        line_id = await reader.line(line, required=False)
-        window = await span_of(reader, await calendar_for(reader, line_id), span)
-        view = await flow.lead_time(reader, line_id, window)
-    return respond(request, view, format, _name("lead-time", line_id))
+    return await over_span(request, line, span, at, format, "lead-time", flow.lead_time)
 
 
 @router.get(
@@ -262,11 +277,7 @@ async def get_lead_time(
 async def get_cycle_times(
     request: Request, _: Reader, span: TimeRange, line: LineQuery = None, at: At = None, format: Format = None
 ) -> Response:
-    async with snapshot(request, at) as reader:
-        line_id = await reader.line(line, required=False)
-        window = await span_of(reader, await calendar_for(reader, line_id), span)
-        view = await flow.cycle_times(reader, line_id, window)
-    return respond(request, view, format, _name("cycle-times", line_id))
+    return await over_span(request, line, span, at, format, "cycle-times", flow.cycle_times)
 
 
 # ---- quality --------------------------------------------------------------------------------------
@@ -282,11 +293,7 @@ async def get_cycle_times(
 async def get_quality(
     request: Request, _: Reader, span: TimeRange, line: LineQuery = None, at: At = None, format: Format = None
 ) -> Response:
-    async with snapshot(request, at) as reader:
-        line_id = await reader.line(line, required=False)
-        window = await span_of(reader, await calendar_for(reader, line_id), span)
-        view = await quality.quality(reader, line_id, window)
-    return respond(request, view, format, _name("quality", line_id))
+    return await over_span(request, line, span, at, format, "quality", quality.quality)
 
 
 @router.get(
@@ -306,11 +313,7 @@ async def get_pareto(
     at: At = None,
     format: Format = None,
 ) -> Response:
-    async with snapshot(request, at) as reader:
-        line_id = await reader.line(line, required=False)
-        window = await span_of(reader, await calendar_for(reader, line_id), span)
-        view = await quality.defect_pareto(reader, line_id, window, by)
-    return respond(request, view, format, _name("pareto", line_id, by))
+    return await over_span(request, line, span, at, format, "pareto", quality.defect_pareto, by)
 
 
 # ---- lost time ------------------------------------------------------------------------------------
@@ -326,11 +329,7 @@ async def get_pareto(
 async def get_andons(
     request: Request, _: Reader, span: TimeRange, line: LineQuery = None, at: At = None, format: Format = None
 ) -> Response:
-    async with snapshot(request, at) as reader:
-        line_id = await reader.line(line, required=False)
-        window = await span_of(reader, await calendar_for(reader, line_id), span)
-        view = await lost_time.andon_report(reader, line_id, window)
-    return respond(request, view, format, _name("andons", line_id))
+    return await over_span(request, line, span, at, format, "andons", lost_time.andon_report)
 
 
 @router.get(
@@ -555,11 +554,7 @@ async def get_expiring(
 async def get_localisation(
     request: Request, _: Reader, span: TimeRange, line: LineQuery = None, at: At = None, format: Format = None
 ) -> Response:
-    async with snapshot(request, at) as reader:
-        line_id = await reader.line(line, required=False)
-        window = await span_of(reader, await calendar_for(reader, line_id), span)
-        view = await localisation.localisation(reader, line_id, window)
-    return respond(request, view, format, _name("localisation", line_id))
+    return await over_span(request, line, span, at, format, "localisation", localisation.localisation)
 
 
 # ---- targets --------------------------------------------------------------------------------------

@@ -278,32 +278,27 @@ def _qualification_renewed(e: p.QualificationRenewed, f: Fact) -> Iterator[Row]:
     yield from _validity(e, f)
 
 
-@folds(p.QualificationRevoked, PEOPLE)
-def _qualification_revoked(e: p.QualificationRevoked, f: Fact) -> Iterator[Row]:
-    yield (
+def _qualification_ended(e: p.QualificationRevoked | p.QualificationExpired, f: Fact, at: datetime, reason: str) -> Row:
+    return (
         "qualifications",
         {
             "employee_id": e.employee_id,
             "station": e.station,
-            "ended_at": e.revoked_at,
-            "end_reason": "revoked",
+            "ended_at": at,
+            "end_reason": reason,
             **f.version("ending"),
         },
     )
+
+
+@folds(p.QualificationRevoked, PEOPLE)
+def _qualification_revoked(e: p.QualificationRevoked, f: Fact) -> Iterator[Row]:
+    yield _qualification_ended(e, f, e.revoked_at, "revoked")
 
 
 @folds(p.QualificationExpired, PEOPLE)
 def _qualification_expired(e: p.QualificationExpired, f: Fact) -> Iterator[Row]:
-    yield (
-        "qualifications",
-        {
-            "employee_id": e.employee_id,
-            "station": e.station,
-            "ended_at": e.expired_at,
-            "end_reason": "expired",
-            **f.version("ending"),
-        },
-    )
+    yield _qualification_ended(e, f, e.expired_at, "expired")
 
 
 def _clocking(e: p.ClockedIn | p.ClockedOut, f: Fact, kind: str, **extra: Any) -> Row:
@@ -425,41 +420,28 @@ def _kit_consumed(e: k.KitConsumed, f: Fact) -> Iterator[Row]:
     yield _kit(e.serial, status="consumed", **f.version("status"), consumed_at=f.at, consumed_by_vin=e.vin)
 
 
+def _discrepancy(e: k.DiscrepancyRecorded | k.DiscrepancyResolved, f: Fact, **state: Any) -> Row:
+    return "discrepancies", {
+        "serial": e.serial,
+        "discrepancy_id": e.discrepancy_id,
+        "claim_code": e.claim_code,
+        "part_number": e.part_number,
+        "quantity": e.quantity,
+        "station": e.station,
+        **state,
+        **f.version("state"),
+    }
+
+
 @folds(k.DiscrepancyRecorded, KITS)
 def _discrepancy_recorded(e: k.DiscrepancyRecorded, f: Fact) -> Iterator[Row]:
-    yield (
-        "discrepancies",
-        {
-            "serial": e.serial,
-            "discrepancy_id": e.discrepancy_id,
-            "claim_code": e.claim_code,
-            "part_number": e.part_number,
-            "quantity": e.quantity,
-            "station": e.station,
-            "recorded_at": f.at,
-            "status": "open",
-            **f.version("state"),
-        },
-    )
+    yield _discrepancy(e, f, recorded_at=f.at, status="open")
 
 
 @folds(k.DiscrepancyResolved, KITS)
 def _discrepancy_resolved(e: k.DiscrepancyResolved, f: Fact) -> Iterator[Row]:
-    yield (
-        "discrepancies",
-        {
-            "serial": e.serial,
-            "discrepancy_id": e.discrepancy_id,
-            "claim_code": e.claim_code,
-            "part_number": e.part_number,
-            "quantity": e.quantity,
-            "station": e.station,
-            "status": e.discrepancy_status,
-            "resolution": e.resolution,
-            "resolved_at": f.at,
-            "resolved_by": e.resolved_by,
-            **f.version("state"),
-        },
+    yield _discrepancy(
+        e, f, status=e.discrepancy_status, resolution=e.resolution, resolved_at=f.at, resolved_by=e.resolved_by
     )
     if e.kit_status == "released":
         # A replacement for a build-short kit already at the line frees its waiting stations.

@@ -18,6 +18,7 @@ from workforce.adapters.repository import (
     Presences,
     Qualifications,
     Rosters,
+    StationInfo,
     TerminalEvents,
 )
 from workforce.api import schemas
@@ -156,19 +157,22 @@ async def _result(
     )
 
 
+async def _require_active_station(uow: UnitOfWork, station_id: str) -> StationInfo:
+    station = await Lines(uow.session).station(station_id)
+    if station is None or not station.active:
+        raise InvalidInput(
+            "station.unknown", f"station {station_id} is not a configured station of any line", stations=[station_id]
+        )
+    return station
+
+
 async def clock_in_scan(uow: UnitOfWork, body: schemas.ClockInIn, policy: Policy) -> Outcome:
     replay = await _replayed(uow, "clock-in", body)
     if replay is not None:
         return replay  # a resend is answered as it was first, however late it comes
     _check_time(body.at, utc_now(), policy)
     employee = await _employee_by_badge(uow, body.badge_id)
-    station = await Lines(uow.session).station(body.station)
-    if station is None or not station.active:
-        raise InvalidInput(
-            "station.unknown",
-            f"station {body.station} is not a configured station of any line",
-            stations=[body.station],
-        )
+    station = await _require_active_station(uow, body.station)
     if not employee.is_active:
         raise Conflict(
             "clock-in.employee-not-active",
@@ -205,13 +209,7 @@ async def clock_out_scan(uow: UnitOfWork, body: schemas.ClockOutIn, policy: Poli
         return replay  # a resend is answered as it was first, however late it comes
     _check_time(body.at, utc_now(), policy)
     employee = await _employee_by_badge(uow, body.badge_id)
-    station = await Lines(uow.session).station(body.station)
-    if station is None or not station.active:
-        raise InvalidInput(
-            "station.unknown",
-            f"station {body.station} is not a configured station of any line",
-            stations=[body.station],
-        )
+    await _require_active_station(uow, body.station)
     presences = Presences(uow.session)
     decision = clock_out(
         employee_id=employee.employee_id,
