@@ -103,15 +103,27 @@ def _unauthorized(detail: str) -> Problem:
 _bearer = HTTPBearer(auto_error=False)
 
 
+async def authenticate(request: Request) -> Principal:
+    """The request's verified principal (401 problem otherwise). The one place a request's token is checked:
+    route dependencies and the gate that runs before a body is read both call it; the answer is kept on the
+    request so a token is verified once per request."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
+    credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+    if credentials is None:
+        raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+    principal = verify_token(request.app.state.auth_secret, credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
 def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """FastAPI dependency: a valid token whose role is one of `roles` (admin is always allowed)."""
     allowed = {*roles, Role.ADMIN}
 
     async def dependency(request: Request) -> Principal:
-        credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
-        if credentials is None:
-            raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-        principal = verify_token(request.app.state.auth_secret, credentials.credentials)
+        principal = await authenticate(request)
         if principal.role not in allowed:
             raise Problem(
                 403,
