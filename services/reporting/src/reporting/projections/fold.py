@@ -536,34 +536,32 @@ def _sent_back(e: v.SentBackForRework, f: Fact) -> Iterator[Row]:
     yield _movement(e, f, "sent_back", e.to_station, from_station=e.from_station)
 
 
-@folds(v.VehicleHeld, WIP, KITS)
-def _held(e: v.VehicleHeld, f: Fact) -> Iterator[Row]:
-    yield (
-        "holds",
+def _hold_change(e: v.VehicleHeld | v.VehicleHoldReleased, f: Fact, *, held: bool) -> Row:
+    return (
+        "hold_changes",
         {
+            "event_id": f.event_id,
             "vin": e.vin,
             "station": e.station,
             "line_id": e.line_id,
             "kit_serial": e.kit_serial,
-            "missing_parts": _json(e.missing_parts),
-            "held_at": f.at,
+            "missing_parts": _json(e.missing_parts) if isinstance(e, v.VehicleHeld) else None,
+            "held": held,
+            "at": f.at,
+            "seq": f.seq,
         },
     )
+
+
+@folds(v.VehicleHeld, WIP, KITS)
+def _held(e: v.VehicleHeld, f: Fact) -> Iterator[Row]:
+    yield _hold_change(e, f, held=True)
     yield _movement(e, f, "held", e.station)
 
 
 @folds(v.VehicleHoldReleased, WIP, KITS)
 def _hold_released(e: v.VehicleHoldReleased, f: Fact) -> Iterator[Row]:
-    yield (
-        "holds",
-        {
-            "vin": e.vin,
-            "station": e.station,
-            "line_id": e.line_id,
-            "kit_serial": e.kit_serial,
-            "released_at": f.at,
-        },
-    )
+    yield _hold_change(e, f, held=False)
     yield _movement(e, f, "hold_released", e.station)
 
 

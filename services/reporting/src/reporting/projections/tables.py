@@ -315,17 +315,23 @@ defects = sa.Table(
 )
 sa.Index("defects_found", defects.c.line_id, defects.c.found_at)
 
-holds = sa.Table(
-    "holds",
+# A build-short hold and its release, one row per fact: a truck may be held at the same station more than
+# once, so whether it is held at an instant is the last of its changes at or before that instant
+# (`reporting.service.holds`), never one row of latest times.
+hold_changes = sa.Table(
+    "hold_changes",
     metadata,
-    sa.Column("vin", sa.Text, primary_key=True),
-    sa.Column("station", sa.Text, primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    col("vin", sa.Text, nullable=False),
+    col("station", sa.Text, nullable=False),
     col("line_id", sa.Text),
     col("kit_serial", sa.Text),
     col("missing_parts", JSONB),
-    col("held_at", TS, MAX),
-    col("released_at", TS, MAX),
+    col("held", sa.Boolean, nullable=False),
+    col("at", TS, nullable=False),
+    col("seq", sa.BigInteger, nullable=False),
 )
+sa.Index("hold_changes_truck", hold_changes.c.vin, hold_changes.c.station, hold_changes.c.at)
 
 components = sa.Table(
     "components",
@@ -360,7 +366,7 @@ PROJECTION_TABLES: tuple[sa.Table, ...] = (
     vehicles,
     station_events,
     defects,
-    holds,
+    hold_changes,
     components,
 )
 BOOKKEEPING_TABLES: tuple[sa.Table, ...] = (inbox, positions)

@@ -14,8 +14,9 @@ from reporting.api import schemas
 from reporting.domain.kpi import Stats, stats
 from reporting.domain.targets import next_ramp_point, ramp_goal
 from reporting.domain.wip import MOVEMENTS, StationEvent, position
-from reporting.projections.tables import holds, lines, routes, station_events, vehicles
+from reporting.projections.tables import lines, routes, station_events, vehicles
 from reporting.service.context import Reader
+from reporting.service.holds import holds_as_of
 from reporting.service.ranges import Range
 
 
@@ -115,14 +116,8 @@ async def wip_trucks(reader: Reader, line_id: str | None, station: str | None = 
         ).where(station_events.c.vin.in_(vins), station_events.c.at <= at, station_events.c.kind.in_(sorted(MOVEMENTS)))
     ):
         moves[e.vin].append(StationEvent(e.at, e.seq, e.kind, e.station))
-    held_now: set[tuple[str, str]] = set()
-    for h in await reader.rows(sa.select(holds).where(holds.c.vin.in_(vins))):
-        if (
-            h.held_at is not None
-            and h.held_at <= at
-            and (h.released_at is None or h.released_at < h.held_at or h.released_at > at)
-        ):
-            held_now.add((h.vin, h.station))
+    held = holds_as_of(at, vins=vins)
+    held_now = {(h.vin, h.station) for h in await reader.rows(sa.select(held.c.vin, held.c.station))}
     line_ids = sorted({t.line_id for t in trucks if t.line_id})
     standards = Standards(await reader.rows(sa.select(routes).where(routes.c.line_id.in_(line_ids))))
     out: list[schemas.WipTruck] = []

@@ -8,31 +8,23 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from reporting.api import schemas
-from reporting.projections.tables import bom_versions, discrepancies, holds, kits, routes, vehicles
+from reporting.projections.tables import bom_versions, discrepancies, kits, routes, vehicles
 from reporting.service.context import Reader
+from reporting.service.holds import holds_as_of
 
 ON_HAND = ("quarantined", "received", "released")
 USABLE = ("received", "released")
 DiscrepancyStatus = Literal["open", "shortage_accepted", "resolved", "all"]
 
 
-def _held_now(at: Any) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        holds.c.held_at.is_not(None),
-        holds.c.held_at <= at,
-        sa.or_(holds.c.released_at.is_(None), holds.c.released_at < holds.c.held_at, holds.c.released_at > at),
-    )
-
-
 def _held_query(reader: Reader, line_id: str | None) -> sa.Select[Any]:
-    query = (
+    holds = holds_as_of(reader.at, line_id=line_id)
+    return (
         sa.select(holds)
         .join(vehicles, vehicles.c.vin == holds.c.vin, isouter=True)
-        .where(_held_now(reader.at), sa.or_(vehicles.c.completed_at.is_(None), vehicles.c.completed_at > reader.at))
+        .where(sa.or_(vehicles.c.completed_at.is_(None), vehicles.c.completed_at > reader.at))
+        .order_by(holds.c.held_at, holds.c.vin)
     )
-    if line_id is not None:
-        query = query.where(holds.c.line_id == line_id)
-    return query
 
 
 def _held(reader: Reader, row: Any) -> schemas.HeldTruck:
@@ -124,9 +116,7 @@ async def kits_summary(reader: Reader, line_id: str | None, kit_type: str | None
             .where(discrepancies.c.status == "shortage_accepted", *by_kit_type)
         )
     )[0][0]
-    held = [
-        _held(reader, r) for r in await reader.rows(_held_query(reader, line_id).order_by(holds.c.held_at, holds.c.vin))
-    ]
+    held = [_held(reader, r) for r in await reader.rows(_held_query(reader, line_id))]
     short_where = [
         vehicles.c.build_short.is_(True),
         vehicles.c.started_at.is_not(None),
@@ -203,6 +193,6 @@ async def discrepancy_page(
 
 async def held_page(reader: Reader, line_id: str | None, limit: int, offset: int) -> schemas.HeldTruckPage:
     query = _held_query(reader, line_id)
-    total = (await reader.rows(sa.select(sa.func.count()).select_from(query.subquery())))[0][0]
-    rows = await reader.rows(query.order_by(holds.c.held_at, holds.c.vin).limit(limit).offset(offset))
+    total = (await reader.rows(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())))[0][0]
+    rows = await reader.rows(query.limit(limit).offset(offset))
     return schemas.HeldTruckPage(total=total, limit=limit, offset=offset, items=[_held(reader, r) for r in rows])
