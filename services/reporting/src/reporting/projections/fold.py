@@ -332,6 +332,10 @@ def _kit(serial: str, **values: Any) -> Row:
     return "kits", {"serial": serial, **values}
 
 
+def _kit_status(serial: str, status: str, f: Fact) -> Row:
+    return "kit_status_changes", {"event_id": f.event_id, "serial": serial, "status": status, "at": f.at, "seq": f.seq}
+
+
 @folds(k.KitTypeBomPublished, KITS, LOCALISATION)
 def _bom_published(e: k.KitTypeBomPublished, f: Fact) -> Iterator[Row]:
     yield (
@@ -362,6 +366,7 @@ def _kit_announced(e: k.KitAnnounced, f: Fact) -> Iterator[Row]:
         shipment_id=e.shipment_id,
         announced_at=f.at,
     )
+    yield _kit_status(e.serial, "announced", f)
 
 
 @folds(k.KitAmended, KITS)
@@ -372,6 +377,7 @@ def _kit_amended(e: k.KitAmended, f: Fact) -> Iterator[Row]:
 @folds(k.KitCancelled, KITS)
 def _kit_cancelled(e: k.KitCancelled, f: Fact) -> Iterator[Row]:
     yield _kit(e.serial, status="cancelled", **f.version("status"), shipment_id=e.shipment_id)
+    yield _kit_status(e.serial, "cancelled", f)
 
 
 @folds(k.KitReceived, KITS)
@@ -387,16 +393,19 @@ def _kit_received(e: k.KitReceived, f: Fact) -> Iterator[Row]:
         unannounced=e.unannounced,
         received_at=f.at,
     )
+    yield _kit_status(e.serial, e.status, f)
 
 
 @folds(k.KitQuarantined, KITS)
 def _kit_quarantined(e: k.KitQuarantined, f: Fact) -> Iterator[Row]:
     yield _kit(e.serial, status="quarantined", **f.version("status"))
+    yield _kit_status(e.serial, "quarantined", f)
 
 
 @folds(k.KitQuarantineLifted, KITS)
 def _kit_quarantine_lifted(e: k.KitQuarantineLifted, f: Fact) -> Iterator[Row]:
     yield _kit(e.serial, status="received", **f.version("status"))
+    yield _kit_status(e.serial, "received", f)
 
 
 @folds(k.KitReleased, KITS, LOCALISATION)
@@ -413,11 +422,13 @@ def _kit_released(e: k.KitReleased, f: Fact) -> Iterator[Row]:
         **f.version("release"),
         released_at=f.at,
     )
+    yield _kit_status(e.serial, "released", f)
 
 
 @folds(k.KitConsumed, KITS)
 def _kit_consumed(e: k.KitConsumed, f: Fact) -> Iterator[Row]:
     yield _kit(e.serial, status="consumed", **f.version("status"), consumed_at=f.at, consumed_by_vin=e.vin)
+    yield _kit_status(e.serial, "consumed", f)
 
 
 def _discrepancy(e: k.DiscrepancyRecorded | k.DiscrepancyResolved, f: Fact, **state: Any) -> Row:
@@ -433,9 +444,22 @@ def _discrepancy(e: k.DiscrepancyRecorded | k.DiscrepancyResolved, f: Fact, **st
     }
 
 
+def _discrepancy_change(e: k.DiscrepancyRecorded | k.DiscrepancyResolved, f: Fact, status: str) -> Row:
+    return "discrepancy_changes", {
+        "event_id": f.event_id,
+        "serial": e.serial,
+        "discrepancy_id": e.discrepancy_id,
+        "claim_code": e.claim_code,
+        "status": status,
+        "at": f.at,
+        "seq": f.seq,
+    }
+
+
 @folds(k.DiscrepancyRecorded, KITS)
 def _discrepancy_recorded(e: k.DiscrepancyRecorded, f: Fact) -> Iterator[Row]:
     yield _discrepancy(e, f, recorded_at=f.at, status="open")
+    yield _discrepancy_change(e, f, "open")
 
 
 @folds(k.DiscrepancyResolved, KITS)
@@ -443,6 +467,7 @@ def _discrepancy_resolved(e: k.DiscrepancyResolved, f: Fact) -> Iterator[Row]:
     yield _discrepancy(
         e, f, status=e.discrepancy_status, resolution=e.resolution, resolved_at=f.at, resolved_by=e.resolved_by
     )
+    yield _discrepancy_change(e, f, e.discrepancy_status)
     if e.kit_status == "released":
         # A replacement for a build-short kit already at the line frees its waiting stations.
         yield _kit(

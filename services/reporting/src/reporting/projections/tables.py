@@ -236,6 +236,37 @@ discrepancies = sa.Table(
 )
 sa.Index("discrepancies_status", discrepancies.c.status, discrepancies.c.claim_code)
 
+# Every status a kit or a discrepancy took, one row per fact, so that "kits by status" and "open
+# discrepancies" can be answered as of any instant (`reporting.service.kit_states`).
+kit_status_changes = sa.Table(
+    "kit_status_changes",
+    metadata,
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    col("serial", sa.Text, nullable=False),
+    col("status", sa.Text, nullable=False),
+    col("at", TS, nullable=False),
+    col("seq", sa.BigInteger, nullable=False),
+)
+sa.Index("kit_status_changes_kit", kit_status_changes.c.serial, kit_status_changes.c.at)
+
+discrepancy_changes = sa.Table(
+    "discrepancy_changes",
+    metadata,
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    col("serial", sa.Text, nullable=False),
+    col("discrepancy_id", sa.Text, nullable=False),
+    col("claim_code", sa.Text),
+    col("status", sa.Text, nullable=False),
+    col("at", TS, nullable=False),
+    col("seq", sa.BigInteger, nullable=False),
+)
+sa.Index(
+    "discrepancy_changes_discrepancy",
+    discrepancy_changes.c.serial,
+    discrepancy_changes.c.discrepancy_id,
+    discrepancy_changes.c.at,
+)
+
 bom_versions = sa.Table(
     "bom_versions",
     metadata,
@@ -362,6 +393,8 @@ PROJECTION_TABLES: tuple[sa.Table, ...] = (
     clockings,
     kits,
     discrepancies,
+    kit_status_changes,
+    discrepancy_changes,
     bom_versions,
     vehicles,
     station_events,

@@ -10,24 +10,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from reporting.projections.tables import hold_changes
+from reporting.service.changes import last_changes
 
 
 def holds_as_of(at: datetime, *, line_id: str | None = None, vins: Collection[str] | None = None) -> Any:
-    """A subquery of the holds open at `at`: vin, station, line_id, kit_serial, missing_parts, held_at.
-
-    Changes at the same instant are ordered by their log position; a release and a hold at one instant
-    leave the truck as the later of the two says."""
-    last = (
-        sa.select(hold_changes)
-        .where(hold_changes.c.at <= at)
-        .distinct(hold_changes.c.vin, hold_changes.c.station)
-        .order_by(hold_changes.c.vin, hold_changes.c.station, hold_changes.c.at.desc(), hold_changes.c.seq.desc())
-    )
+    """A subquery of the holds open at `at`: vin, station, line_id, kit_serial, missing_parts, held_at."""
+    where = []
     if line_id is not None:
-        last = last.where(hold_changes.c.line_id == line_id)
+        where.append(hold_changes.c.line_id == line_id)
     if vins is not None:
-        last = last.where(hold_changes.c.vin.in_(list(vins)))
-    latest = last.subquery("latest_hold_change")
+        where.append(hold_changes.c.vin.in_(list(vins)))
+    latest = last_changes(hold_changes, ("vin", "station"), at, *where)
     return (
         sa.select(
             latest.c.vin,

@@ -8,7 +8,16 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from reporting.api import schemas
-from reporting.projections.tables import bom_versions, discrepancies, kits, routes, vehicles
+from reporting.projections.tables import (
+    bom_versions,
+    discrepancies,
+    discrepancy_changes,
+    kit_status_changes,
+    kits,
+    routes,
+    vehicles,
+)
+from reporting.service.changes import last_changes
 from reporting.service.context import Reader
 from reporting.service.holds import holds_as_of
 
@@ -85,35 +94,40 @@ async def kits_summary(reader: Reader, line_id: str | None, kit_type: str | None
         if types:
             scope, scope_name = types, f"kit types built on line {line_id}: {', '.join(types)}"
     by_kit_type = _of_kit_type(scope)
+    statuses = last_changes(kit_status_changes, ("serial",), reader.at)
+    kits_then = statuses.join(kits, kits.c.serial == statuses.c.serial)
     by_status = {
         r.status: int(r.n)
         for r in await reader.rows(
-            sa.select(kits.c.status, sa.func.count().label("n"))
-            .where(kits.c.status.is_not(None), *by_kit_type)
-            .group_by(kits.c.status)
+            sa.select(statuses.c.status, sa.func.count().label("n"))
+            .select_from(kits_then)
+            .where(*by_kit_type)
+            .group_by(statuses.c.status)
         )
     }
     next_arrival = (
         await reader.rows(
-            sa.select(sa.func.min(kits.c.expected_arrival)).where(
-                kits.c.status == "announced", kits.c.expected_arrival >= reader.at, *by_kit_type
-            )
+            sa.select(sa.func.min(kits.c.expected_arrival))
+            .select_from(kits_then)
+            .where(statuses.c.status == "announced", kits.c.expected_arrival >= reader.at, *by_kit_type)
         )
     )[0][0]
+    states = last_changes(discrepancy_changes, ("serial", "discrepancy_id"), reader.at)
+    discrepancies_then = states.join(kits, kits.c.serial == states.c.serial) if by_kit_type else states
     open_by_code = {
         r.claim_code: int(r.n)
         for r in await reader.rows(
-            sa.select(discrepancies.c.claim_code, sa.func.count().label("n"))
-            .select_from(_discrepancies_of(scope))
-            .where(discrepancies.c.status == "open", *by_kit_type)
-            .group_by(discrepancies.c.claim_code)
+            sa.select(states.c.claim_code, sa.func.count().label("n"))
+            .select_from(discrepancies_then)
+            .where(states.c.status == "open", *by_kit_type)
+            .group_by(states.c.claim_code)
         )
     }
     accepted = (
         await reader.rows(
             sa.select(sa.func.count())
-            .select_from(_discrepancies_of(scope))
-            .where(discrepancies.c.status == "shortage_accepted", *by_kit_type)
+            .select_from(discrepancies_then)
+            .where(states.c.status == "shortage_accepted", *by_kit_type)
         )
     )[0][0]
     held = [_held(reader, r) for r in await reader.rows(_held_query(reader, line_id))]
