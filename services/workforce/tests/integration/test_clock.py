@@ -167,6 +167,36 @@ async def test_a_clock_in_by_someone_not_active_is_refused(
     assert await db.count("terminal_events", "terminal_event_id = $1", "X-" + status) == 0
 
 
+async def test_a_late_clock_in_is_judged_by_the_status_in_effect_when_it_happened(
+    make_line: Callable[..., Any],
+    make_employee: Callable[..., Any],
+    api: Any,
+    api_as: Callable[..., Any],
+    tools: SimpleNamespace,
+) -> None:
+    """Someone who left today scanned in yesterday before leaving: the late scan is taken (assembly-line
+    judges a sign-off by the status on the event's date too); a scan today is refused."""
+    line = await make_line(stations=1, calendar=False)
+    whole_day = [{"code": "A", "start": "00:00", "end": "23:59", "breaks": []}]
+    r = await api.put(f"/lines/{line.line_id}/calendar", tools.calendar_body(whole_day))
+    assert r.status_code == 201, r.text
+    employee = await make_employee(status="active")
+    today = datetime.now(UTC).date()
+    r = await api.post(
+        f"/employees/{employee['employee_id']}/status",
+        {"to_status": "left", "reason": "quit", "effective_date": today.isoformat()},
+    )
+    assert r.status_code == 200, r.text
+    terminal = api_as(Role.TERMINAL, stations=line.stations)
+    yesterday_late = datetime.combine(today, datetime.min.time(), UTC) - timedelta(minutes=5)
+    scan_then = {"badge_id": employee["badge_id"], "station": line.stations[0]}
+    r = await terminal.post("/clock-ins", scan_then | {"terminal_event_id": "LATE-1", "at": yesterday_late.isoformat()})
+    assert r.status_code == 201, r.text
+    r = await terminal.post("/clock-ins", scan_then | {"terminal_event_id": "NOW-1", "at": now_iso()})
+    problem = tools.assert_problem(r, 409, rule="clock-in.employee-not-active", mentions=(employee["employee_id"],))
+    assert problem["employee_status"] == "left"
+
+
 async def test_a_terminal_acts_only_for_its_own_stations(
     on_shift: SimpleNamespace, api_as: Callable[..., Any], db: Any, tools: SimpleNamespace
 ) -> None:

@@ -123,6 +123,19 @@ class Employees:
         if entries:
             await self._s.execute(sa.insert(employee_status_history), entries)
 
+    async def status_on(self, employee_id: str, day: date) -> tuple[EmployeeStatus, date] | None:
+        """The status in effect on `day` and since when; None before the first recorded status."""
+        h = employee_status_history
+        row = (
+            await self._s.execute(
+                sa.select(h.c.to_status, h.c.effective_date)
+                .where(h.c.employee_id == employee_id, h.c.effective_date <= day)
+                .order_by(h.c.effective_date.desc(), h.c.id.desc())
+                .limit(1)
+            )
+        ).one_or_none()
+        return (EmployeeStatus(row.to_status), row.effective_date) if row else None
+
 
 # ---- recall -------------------------------------------------------------------------------------
 

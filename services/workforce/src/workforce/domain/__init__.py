@@ -38,6 +38,7 @@ from .presence import (
     PresenceEvent,
     clock_in,
     clock_out,
+    require_active_then,
 )
 from .qualification import (
     Level,
@@ -104,6 +105,7 @@ __all__ = [
     "plan_roster",
     "progress",
     "reconcile",
+    "require_active_then",
     "require_aware",
     "require_code",
     "require_station_code",

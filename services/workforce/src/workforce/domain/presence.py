@@ -134,11 +134,25 @@ class ClockDecision:
     closed: Presence | None = None  # an earlier presence this scan closed (moved or forgotten)
 
 
+def require_active_then(
+    employee_id: str, badge_id: str, status: EmployeeStatus | None, status_since: date | None
+) -> None:
+    """Only an active employee may clock in; the status is the one in effect at the scan's time."""
+    if status is not None and status is not EmployeeStatus.ACTIVE:
+        since = f" since {status_since.isoformat()}" if status_since else ""
+        raise Conflict(
+            "clock-in.employee-not-active",
+            f"employee {employee_id} (badge {badge_id}) was {status}{since} when the scan happened: only an active "
+            "employee may clock in",
+            employee_status=status.value,
+        )
+
+
 def clock_in(
     *,
     employee_id: str,
     badge_id: str,
-    status: EmployeeStatus,
+    status: EmployeeStatus | None,
     station: str,
     shift: ShiftInstance,
     at: datetime,
@@ -146,14 +160,12 @@ def clock_in(
     open_presence: Presence | None,
     last_clock_out: datetime | None,
     grace: timedelta,
+    status_since: date | None = None,
 ) -> ClockDecision:
+    """`status`: the employee's status in effect when the scan happened (None: none recorded that early),
+    so a late scan by someone active then is taken even if they have left since."""
     require_aware(at, "clock-in time")
-    if status is not EmployeeStatus.ACTIVE:
-        raise Conflict(
-            "clock-in.employee-not-active",
-            f"employee {employee_id} (badge {badge_id}) is {status}: only an active employee may clock in",
-            employee_status=status.value,
-        )
+    require_active_then(employee_id, badge_id, status, status_since)
     events: list[PresenceEvent] = []
     closed: Presence | None = None
     if open_presence is not None and open_presence.forgotten(at, grace):

@@ -8,7 +8,7 @@ and changes nothing. The same id with a different scan is refused.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from mes_shared.commands import Outcome, UnitOfWork
 from workforce.adapters.repository import (
@@ -32,6 +32,7 @@ from workforce.domain import (
     ShiftInstance,
     clock_in,
     clock_out,
+    require_active_then,
 )
 from workforce.service import queries
 from workforce.service.policy import MAX_CLOCK_SKEW, Policy, utc_now
@@ -173,13 +174,11 @@ async def clock_in_scan(uow: UnitOfWork, body: schemas.ClockInIn, policy: Policy
     _check_time(body.at, utc_now(), policy)
     employee = await _employee_by_badge(uow, body.badge_id)
     station = await _require_active_station(uow, body.station)
-    if not employee.is_active:
-        raise Conflict(
-            "clock-in.employee-not-active",
-            f"employee {employee.employee_id} (badge {employee.badge_id}) is {employee.status} since "
-            f"{employee.status_since}: only an active employee may clock in",
-            employee_status=employee.status.value,
-        )
+    # Judged as of the scan, on its UTC date like assembly-line's sign-offs: a late scan of someone active
+    # then is taken even if they have left since.
+    then = await Employees(uow.session).status_on(employee.employee_id, body.at.astimezone(UTC).date())
+    status, status_since = then if then is not None else (None, None)
+    require_active_then(employee.employee_id, employee.badge_id, status, status_since)
     shift = await _shift(uow, employee, station.line_id, body.at, body.shift, policy.early)
     presences = Presences(uow.session)
     open_presence = await presences.open_for(employee.employee_id)
@@ -187,7 +186,8 @@ async def clock_in_scan(uow: UnitOfWork, body: schemas.ClockInIn, policy: Policy
     decision = clock_in(
         employee_id=employee.employee_id,
         badge_id=employee.badge_id,
-        status=employee.status,
+        status=status,
+        status_since=status_since,
         station=body.station,
         shift=shift,
         at=body.at,
