@@ -67,6 +67,7 @@ async def held_twice(producer: Any, client: Any) -> Story:
 @pytest.mark.parametrize(
     ("at", "held_since"),
     [
+        (t(7, 30), None),  # not started yet
         (t(9, 50), None),  # arrived, not yet held
         (t(10), t(9, 51)),  # inside the first hold
         (t(10, 20), None),  # sent back: released
@@ -83,7 +84,11 @@ async def test_every_hold_of_a_truck_held_twice_is_seen_as_of_an_instant_inside_
     wip = await manager.json("/wip", line=line, at=at.isoformat())
     kits = await manager.json("/kits", line=line, at=at.isoformat())
     stations = {s["station"]: s for s in wip["stations"]}
+    if at < t(8):
+        assert trucks["total"] == 0 and held["total"] == 0
+        return
     (truck,) = [x for x in trucks["items"] if x["vin"] == vin]
+    assert kits["build_short_in_production"] == (1 if at >= t(8) else 0)
     if held_since is None:
         assert held["total"] == 0
         assert truck["held"] is False

@@ -133,7 +133,7 @@ async def kits_summary(reader: Reader, line_id: str | None, kit_type: str | None
     held = [_held(reader, r) for r in await reader.rows(_held_query(reader, line_id))]
     short_where = [
         vehicles.c.build_short.is_(True),
-        vehicles.c.started_at.is_not(None),
+        vehicles.c.started_at <= reader.at,
         sa.or_(vehicles.c.completed_at.is_(None), vehicles.c.completed_at > reader.at),
     ]
     if line_id is not None:
