@@ -71,8 +71,16 @@ async def kit_history(producer: Any, client: Any) -> str:
         missing_parts=[],
         released_by="lead",
     )
+
+    def asn(kind: type[k.ShipmentAnnounced], eta: datetime, **extra: Any) -> k.ShipmentAnnounced:
+        kits = [k.AnnouncedKit(serial=s, kit_type=kit_type, bom_version=1, cases=["C1"]) for s in (serial, other)]
+        return kind(shipment_id="ASN-9", carrier="Rail", origin="Sister", expected_arrival=eta, kits=kits, **extra)
+
     events = [
         wrap(bom, kit_type, t(5)),
+        wrap(asn(k.ShipmentAnnounced, t(8)), "ASN-9", t(6)),
+        # At 07:00 the ASN is corrected: the train comes at 14:00, not 08:00.
+        wrap(asn(k.ShipmentCorrected, t(14), added_serials=[], removed_serials=[]), "ASN-9", t(7)),
         # Published out of time order: the later facts first.
         wrap(k.KitConsumed(serial=serial, vin="VIN-1"), serial, t(11)),
         wrap(released, serial, t(10)),
@@ -89,15 +97,16 @@ async def kit_history(producer: Any, client: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    ("at", "by_status", "open_claims", "accepted"),
+    ("at", "by_status", "open_claims", "accepted", "next_arrival"),
     [
-        (t(5, 30), {}, {}, 0),
-        (t(7), {"announced": 2}, {}, 0),
-        (t(8, 30), {"announced": 1, "quarantined": 1}, {"S": 1}, 0),
-        (t(9, 15), {"announced": 1, "quarantined": 1}, {}, 1),
-        (t(9, 45), {"announced": 1, "received": 1}, {}, 1),
-        (t(10, 30), {"announced": 1, "released": 1}, {}, 1),
-        (t(12), {"announced": 1, "consumed": 1}, {}, 1),
+        (t(5, 30), {}, {}, 0, None),
+        (t(6, 45), {"announced": 2}, {}, 0, t(8)),
+        (t(7), {"announced": 2}, {}, 0, t(14)),
+        (t(8, 30), {"announced": 1, "quarantined": 1}, {"S": 1}, 0, t(14)),
+        (t(9, 15), {"announced": 1, "quarantined": 1}, {}, 1, t(14)),
+        (t(9, 45), {"announced": 1, "received": 1}, {}, 1, t(14)),
+        (t(10, 30), {"announced": 1, "released": 1}, {}, 1, t(14)),
+        (t(12), {"announced": 1, "consumed": 1}, {}, 1, t(14)),
     ],
 )
 async def test_kits_as_of_an_instant_count_the_statuses_and_claims_of_that_instant(
@@ -107,9 +116,11 @@ async def test_kits_as_of_an_instant_count_the_statuses_and_claims_of_that_insta
     by_status: dict[str, int],
     open_claims: dict[str, int],
     accepted: int,
+    next_arrival: datetime | None,
 ) -> None:
     view = await manager.json("/kits", kit_type=kit_history, at=at.isoformat())
     assert view["by_status"] == by_status
     assert view["open_discrepancies_by_claim_code"] == open_claims
     assert view["accepted_shortages"] == accepted
     assert view["in_transit"] == by_status.get("announced", 0)
+    assert (datetime.fromisoformat(view["next_arrival"]) if view["next_arrival"] else None) == next_arrival

@@ -352,6 +352,21 @@ def _bom_published(e: k.KitTypeBomPublished, f: Fact) -> Iterator[Row]:
     )
 
 
+@folds(k.ShipmentAnnounced, KITS)
+@folds(k.ShipmentCorrected, KITS)
+def _shipment_eta(e: k.ShipmentAnnounced | k.ShipmentCorrected, f: Fact) -> Iterator[Row]:
+    yield (
+        "shipment_eta_changes",
+        {
+            "event_id": f.event_id,
+            "shipment_id": e.shipment_id,
+            "expected_arrival": e.expected_arrival,
+            "at": f.at,
+            "seq": f.seq,
+        },
+    )
+
+
 @folds(k.KitAnnounced, KITS)
 def _kit_announced(e: k.KitAnnounced, f: Fact) -> Iterator[Row]:
     yield _kit(

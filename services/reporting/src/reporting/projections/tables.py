@@ -249,6 +249,19 @@ kit_status_changes = sa.Table(
 )
 sa.Index("kit_status_changes_kit", kit_status_changes.c.serial, kit_status_changes.c.at)
 
+# Every expected arrival an ASN announced or corrected: a kit's next arrival as of an instant is its
+# shipment's last ETA at or before then.
+shipment_eta_changes = sa.Table(
+    "shipment_eta_changes",
+    metadata,
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    col("shipment_id", sa.Text, nullable=False),
+    col("expected_arrival", TS, nullable=False),
+    col("at", TS, nullable=False),
+    col("seq", sa.BigInteger, nullable=False),
+)
+sa.Index("shipment_eta_changes_shipment", shipment_eta_changes.c.shipment_id, shipment_eta_changes.c.at)
+
 discrepancy_changes = sa.Table(
     "discrepancy_changes",
     metadata,
@@ -394,6 +407,7 @@ PROJECTION_TABLES: tuple[sa.Table, ...] = (
     kits,
     discrepancies,
     kit_status_changes,
+    shipment_eta_changes,
     discrepancy_changes,
     bom_versions,
     vehicles,

@@ -15,6 +15,7 @@ from reporting.projections.tables import (
     kit_status_changes,
     kits,
     routes,
+    shipment_eta_changes,
     vehicles,
 )
 from reporting.service.changes import last_changes
@@ -105,11 +106,15 @@ async def kits_summary(reader: Reader, line_id: str | None, kit_type: str | None
             .group_by(statuses.c.status)
         )
     }
+    # A kit's expected arrival is its ASN's as last announced or corrected by then (the kit's own as announced
+    # when no ASN event is known).
+    etas = last_changes(shipment_eta_changes, ("shipment_id",), reader.at)
+    expected = sa.func.coalesce(etas.c.expected_arrival, kits.c.expected_arrival)
     next_arrival = (
         await reader.rows(
-            sa.select(sa.func.min(kits.c.expected_arrival))
-            .select_from(kits_then)
-            .where(statuses.c.status == "announced", kits.c.expected_arrival >= reader.at, *by_kit_type)
+            sa.select(sa.func.min(expected))
+            .select_from(kits_then.join(etas, etas.c.shipment_id == kits.c.shipment_id, isouter=True))
+            .where(statuses.c.status == "announced", expected >= reader.at, *by_kit_type)
         )
     )[0][0]
     states = last_changes(discrepancy_changes, ("serial", "discrepancy_id"), reader.at)
