@@ -164,6 +164,7 @@ async def test_events_of_different_aggregates_commute(engine: AsyncEngine, datab
                 "hold_changes",
                 "kit_status_changes",
                 "discrepancy_changes",
+                "shipment_eta_changes",
             )
         }
 
