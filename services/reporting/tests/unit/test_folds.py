@@ -247,7 +247,7 @@ def test_andon_raise_and_clear_merge_in_either_order() -> None:
     )
 
 
-def test_qualification_ends_and_renewals() -> None:
+def test_qualification_changes_keep_every_grant_renewal_and_ending() -> None:
     grant = env(
         p.QualificationGranted(
             employee_id="E1", station="ST-01", level="qualified", valid_from=T0, valid_until=T0 + timedelta(days=30)
@@ -265,10 +265,12 @@ def test_qualification_ends_and_renewals() -> None:
         "E1",
         10,
     )
-    revoked = merged(rows_of(grant, revoke))["qualifications"][0]
-    assert (revoked["ended_at"], revoked["end_reason"], revoked["level"]) == (T0, "revoked", "qualified")
-    renewed = merged(rows_of(grant, revoke, renew))["qualifications"][0]
-    assert (renewed["ended_at"], renewed["level"], renewed["valid_until"]) == (None, "trainer", T0 + timedelta(days=90))
+    changes = merged(rows_of(grant, revoke, renew))["qualification_changes"]
+    assert sorted((c["kind"], c["at"], c["level"], c["valid_until"]) for c in changes) == [
+        ("granted", grant.time, "qualified", T0 + timedelta(days=30)),
+        ("renewed", renew.time, "trainer", T0 + timedelta(days=90)),
+        ("revoked", T0, "qualified", None),
+    ]
 
 
 def test_people_and_rosters() -> None:

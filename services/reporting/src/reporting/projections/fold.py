@@ -251,54 +251,47 @@ def _recall_goal_set(e: p.RecallGoalSet, f: Fact) -> Iterator[Row]:
     )
 
 
-def _validity(e: p.QualificationGranted | p.QualificationRenewed, f: Fact) -> Iterator[Row]:
-    yield (
-        "qualifications",
+def _qualification_change(
+    e: p.QualificationGranted | p.QualificationRenewed | p.QualificationRevoked | p.QualificationExpired,
+    f: Fact,
+    kind: str,
+    at: datetime,
+    **window: Any,
+) -> Row:
+    return (
+        "qualification_changes",
         {
+            "event_id": f.event_id,
             "employee_id": e.employee_id,
             "station": e.station,
+            "kind": kind,
             "level": e.level,
-            "valid_from": e.valid_from,
-            "valid_until": e.valid_until,
-            **f.version("validity"),
-            "ended_at": None,
-            "end_reason": None,
-            **f.version("ending"),
+            "valid_from": window.get("valid_from"),
+            "valid_until": window.get("valid_until"),
+            "at": at,
+            "seq": f.seq,
         },
     )
 
 
 @folds(p.QualificationGranted, PEOPLE)
 def _qualification_granted(e: p.QualificationGranted, f: Fact) -> Iterator[Row]:
-    yield from _validity(e, f)
+    yield _qualification_change(e, f, "granted", f.at, valid_from=e.valid_from, valid_until=e.valid_until)
 
 
 @folds(p.QualificationRenewed, PEOPLE)
 def _qualification_renewed(e: p.QualificationRenewed, f: Fact) -> Iterator[Row]:
-    yield from _validity(e, f)
-
-
-def _qualification_ended(e: p.QualificationRevoked | p.QualificationExpired, f: Fact, at: datetime, reason: str) -> Row:
-    return (
-        "qualifications",
-        {
-            "employee_id": e.employee_id,
-            "station": e.station,
-            "ended_at": at,
-            "end_reason": reason,
-            **f.version("ending"),
-        },
-    )
+    yield _qualification_change(e, f, "renewed", f.at, valid_from=e.valid_from, valid_until=e.valid_until)
 
 
 @folds(p.QualificationRevoked, PEOPLE)
 def _qualification_revoked(e: p.QualificationRevoked, f: Fact) -> Iterator[Row]:
-    yield _qualification_ended(e, f, e.revoked_at, "revoked")
+    yield _qualification_change(e, f, "revoked", e.revoked_at)
 
 
 @folds(p.QualificationExpired, PEOPLE)
 def _qualification_expired(e: p.QualificationExpired, f: Fact) -> Iterator[Row]:
-    yield _qualification_ended(e, f, e.expired_at, "expired")
+    yield _qualification_change(e, f, "expired", e.expired_at)
 
 
 def _clocking(e: p.ClockedIn | p.ClockedOut, f: Fact, kind: str, **extra: Any) -> Row:

@@ -159,21 +159,24 @@ recall_goals = sa.Table(
     col("first_set_at", TS, MIN),
 )
 
-qualifications = sa.Table(
-    "qualifications",
+# Every grant, renewal, revocation and expiry of a qualification, one row per fact: its state as of an
+# instant is its last change at or before then (a renewal made later must not hide an expiry that was near
+# at that instant). `at` is when the change took effect: the event's time for a grant or renewal, the
+# revocation's or expiry's own instant for an ending.
+qualification_changes = sa.Table(
+    "qualification_changes",
     metadata,
-    sa.Column("employee_id", sa.Text, primary_key=True),
-    sa.Column("station", sa.Text, primary_key=True),
-    col("level", sa.Text, latest("validity")),
-    col("valid_from", TS, latest("validity")),
-    col("valid_until", TS, latest("validity")),
-    *version_columns("validity"),
-    # A grant or renewal clears the end; a revocation or expiry sets it: the newest of them wins.
-    col("ended_at", TS, latest("ending")),
-    col("end_reason", sa.Text, latest("ending")),
-    *version_columns("ending"),
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    col("employee_id", sa.Text, nullable=False),
+    col("station", sa.Text, nullable=False),
+    col("kind", sa.Text, nullable=False),  # granted, renewed, revoked, expired
+    col("level", sa.Text),
+    col("valid_from", TS),
+    col("valid_until", TS),
+    col("at", TS, nullable=False),
+    col("seq", sa.BigInteger, nullable=False),
 )
-sa.Index("qualifications_until", qualifications.c.valid_until)
+sa.Index("qualification_changes_qualification", qualification_changes.c.employee_id, qualification_changes.c.station)
 
 clockings = sa.Table(
     "clockings",
@@ -402,7 +405,7 @@ PROJECTION_TABLES: tuple[sa.Table, ...] = (
     employee_status,
     recalls,
     recall_goals,
-    qualifications,
+    qualification_changes,
     clockings,
     kits,
     discrepancies,

@@ -15,11 +15,12 @@ from reporting.projections.tables import (
     clockings,
     employee_status,
     employees,
-    qualifications,
+    qualification_changes,
     recall_goals,
     recalls,
     rosters,
 )
+from reporting.service.changes import last_changes
 from reporting.service.context import Reader
 
 ORIGINS = ("transferred", "recalled", "new_hire")
@@ -185,19 +186,19 @@ async def expiring(
 ) -> schemas.ExpiringPage:
     at = reader.at
     horizon: datetime = at + timedelta(days=within_days)
-    where = [
-        qualifications.c.valid_until > at,
-        qualifications.c.valid_until <= horizon,
-        sa.or_(qualifications.c.ended_at.is_(None), qualifications.c.ended_at > at),
+    where = [qualification_changes.c.station == station] if station is not None else []
+    last = last_changes(qualification_changes, ("employee_id", "station"), at, *where)
+    expiring_then = [
+        last.c.kind.in_(("granted", "renewed")),
+        last.c.valid_until > at,
+        last.c.valid_until <= horizon,
     ]
-    if station is not None:
-        where.append(qualifications.c.station == station)
-    total = (await reader.rows(sa.select(sa.func.count()).select_from(qualifications).where(*where)))[0][0]
+    total = (await reader.rows(sa.select(sa.func.count()).select_from(last).where(*expiring_then)))[0][0]
     rows = await reader.rows(
-        sa.select(qualifications, employees.c.name, employees.c.badge_id)
-        .join(employees, employees.c.employee_id == qualifications.c.employee_id, isouter=True)
-        .where(*where)
-        .order_by(qualifications.c.valid_until, qualifications.c.employee_id, qualifications.c.station)
+        sa.select(last, employees.c.name, employees.c.badge_id)
+        .join(employees, employees.c.employee_id == last.c.employee_id, isouter=True)
+        .where(*expiring_then)
+        .order_by(last.c.valid_until, last.c.employee_id, last.c.station)
         .limit(limit)
         .offset(offset)
     )
