@@ -9,7 +9,6 @@ import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
 
 from assembly_line.api import schemas
 from assembly_line.api.access import StationPath, StationTerminal
@@ -89,11 +88,12 @@ async def post_station_event(
     summary="Record a terminal's backlog in its own order; each event is accepted or refused on its own",
     description="Each item is exactly a body of `POST /stations/{station}/events` and is handled as if posted "
     "alone, in the order given: its own transaction, its own idempotency, its own result (`results[i]`). Sending "
-    "the same backlog twice changes nothing the second time and gives the same results (accepted ones as "
-    "`replayed`). Whatever is wrong with one item (malformed, refused by a rule, a value the database refuses, "
-    "a failure of the service with that item) is that item's `refused` result with its problem; the items after "
-    "it are still judged. Only a database outage stops the batch (503): the items before it stay recorded, and "
-    "sending the backlog again replays them and goes on.",
+    "the same backlog again changes nothing and gives the same results: accepted items as `replayed`, a refused "
+    "item judged again (refused the same way unless its reason is gone, as for a single post). Whatever is wrong "
+    "with one item (malformed, refused by a rule, a value the database refuses, a failure of the service with "
+    "that item) is that item's `refused` result with its problem; the items after it are still judged. Only a "
+    "database outage stops the batch (503): the items before it stay recorded, and sending the backlog again "
+    "replays them and goes on.",
 )
 async def post_station_events_batch(
     station: StationPath, body: schemas.StationEventBatchIn, request: Request, principal: StationTerminal
@@ -145,17 +145,17 @@ async def _one_of_batch(
 
 
 def _problem_of_item(exc: Exception, instance: str) -> dict[str, Any] | None:
-    """The problem one backlog event gets for `exc`, as it would posted alone; None for a fault of the
-    infrastructure, which says nothing about the event."""
+    """The problem a backlog event gets for `exc` (the hot path's own asyncpg statements), as it would get
+    posted alone; None for a fault of the infrastructure, which says nothing about the event."""
     if isinstance(exc, ValidationError):
         return _invalid(exc, instance)
     if isinstance(exc, DomainError | Problem):
         return problem_body(exc, instance)
     if is_infrastructure_fault(exc):
         return None
-    if isinstance(exc, IntegrityError | asyncpg.IntegrityConstraintViolationError):
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):  # raced with the same event sent meanwhile
         return concurrent_conflict(instance)
-    if isinstance(exc, asyncpg.DataError | DataError):
+    if isinstance(exc, asyncpg.DataError):
         # A value PostgreSQL refuses (a NUL in text, an instant out of its range): the event's own fault.
         refusal = Problem(422, "Invalid input", f"the database refused a value of this event: {describe(exc)}")
         return problem_body(refusal, instance)
