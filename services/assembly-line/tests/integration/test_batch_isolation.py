@@ -126,6 +126,8 @@ async def test_each_bad_event_is_refused_alone_and_the_backlog_behind_it_is_reco
     assert result["not clocked in"]["problem"]["rule"] == "operator.not-clocked-in"
     for nul in (result["NUL reason"], result["NUL note"]):
         assert nul["problem"]["detail"] and nul["terminal_event_id"], nul
+        # PostgreSQL's refusal, or the input types' where they catch it first: refused alone either way.
+        assert nul["problem"]["type"] in ("/problems/invalid-value", "/problems/invalid-request"), nul
     failed = result["fails after its claim"]
     assert failed["problem"]["type"] == "/problems/internal-error"
     assert failed["terminal_event_id"] == backlog["fails after its claim"]["terminal_event_id"]

@@ -157,7 +157,12 @@ def _problem_of_item(exc: Exception, instance: str) -> dict[str, Any] | None:
         return concurrent_conflict(instance)
     if isinstance(exc, asyncpg.DataError):
         # A value PostgreSQL refuses (a NUL in text, an instant out of its range): the event's own fault.
-        refusal = Problem(422, "Invalid input", f"the database refused a value of this event: {describe(exc)}")
+        refusal = Problem(
+            422,
+            "Invalid input",
+            f"a value of this event cannot be stored: {describe(exc)}",
+            type_="/problems/invalid-value",
+        )
         return problem_body(refusal, instance)
     # A fault of ours with this event alone: it is refused (the same way on every resend, logged) so the
     # backlog behind it is still recorded.
