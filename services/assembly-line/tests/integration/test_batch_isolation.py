@@ -91,11 +91,14 @@ async def test_each_bad_event_is_refused_alone_and_the_backlog_behind_it_is_reco
             "occurred_at": "9999-12-31T23:00:00-05:00",
         },
         "fails after its claim": terminal.event("andon_raised", at(5), reason="explodes"),
+        "unstorable": terminal.event("andon_raised", at(5), reason="unstorable"),  # class 22: a data exception
         "starts": terminal.event("work_started", at(6), vin=vin, operator_badge=badge),
         "completes": terminal.event("work_completed", at(7), vin=vin, operator_badge=badge),
     }
     events = list(backlog.values())
-    async with failing_insert(db, "andons", "NEW.reason = 'explodes'", "P0001"):
+    failing = failing_insert(db, "andons", "NEW.reason = 'explodes'", "P0001")
+    unstorable = failing_insert(db, "andons", "NEW.reason = 'unstorable'", "22021")
+    async with failing, unstorable:
         r = await terminal.batch(s1, events)
         assert r.status_code == 200, r.text
         first = r.json()
@@ -117,10 +120,11 @@ async def test_each_bad_event_is_refused_alone_and_the_backlog_behind_it_is_reco
         "NUL note": (422, "refused"),
         "year 10000": (overflow, "refused"),
         "fails after its claim": (500, "refused"),
+        "unstorable": (422, "refused"),
         "starts": (201, "accepted"),
         "completes": (201, "accepted"),
     }
-    assert (first["accepted"], first["replayed"], first["refused"]) == (4, 0, 6)
+    assert (first["accepted"], first["replayed"], first["refused"]) == (4, 0, 7)
     assert result["malformed"]["problem"]["type"] == "/problems/invalid-request"
     assert result["malformed"]["terminal_event_id"] is None
     assert result["not clocked in"]["problem"]["rule"] == "operator.not-clocked-in"
@@ -131,13 +135,14 @@ async def test_each_bad_event_is_refused_alone_and_the_backlog_behind_it_is_reco
     failed = result["fails after its claim"]
     assert failed["problem"]["type"] == "/problems/internal-error"
     assert failed["terminal_event_id"] == backlog["fails after its claim"]["terminal_event_id"]
+    assert result["unstorable"]["problem"]["type"] == "/problems/invalid-value"
     assert result["completes"]["result"]["vehicle"]["status"] == "completed"
 
     # Sent again: the same answer for each event, the accepted ones replayed.
     assert answers(again) == answers(first)
     outcomes = [{"accepted": "replayed"}.get(res["outcome"], res["outcome"]) for res in first["results"]]
     assert [res["outcome"] for res in again["results"]] == outcomes
-    assert (again["accepted"], again["replayed"], again["refused"]) == (0, 4, 6)
+    assert (again["accepted"], again["replayed"], again["refused"]) == (0, 4, 7)
 
     # A refused event left nothing behind, not even the claim written before the service failed.
     accepted = {backlog[label]["terminal_event_id"] for label in ("waiting arrives", "arrives", "starts", "completes")}
