@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from assembly_line.api import schemas
 from assembly_line.api.access import StationPath, StationTerminal
-from assembly_line.api.errors import RACES, concurrent_conflict, problem_body
+from assembly_line.api.errors import concurrent_conflict, problem_body
 from assembly_line.domain import DomainError, InvalidInput
 from assembly_line.service.station_events import Recorded, record_event, terminal_connection
 from mes_shared.auth import Principal
 from mes_shared.commands import REPLAYED_HEADER
 from mes_shared.correlation import correlation_id_var
+from mes_shared.faults import describe, is_infrastructure_fault
 from mes_shared.problems import PROBLEM_RESPONSES, Problem
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["station events"])
 
@@ -85,7 +88,12 @@ async def post_station_event(
     summary="Record a terminal's backlog in its own order; each event is accepted or refused on its own",
     description="Each item is exactly a body of `POST /stations/{station}/events` and is handled as if posted "
     "alone, in the order given: its own transaction, its own idempotency, its own result (`results[i]`). Sending "
-    "the same backlog twice changes nothing the second time. A malformed item is a 422 result of its own.",
+    "the same backlog again changes nothing and gives the same results: accepted items as `replayed`, a refused "
+    "item judged again (refused the same way unless its reason is gone, as for a single post). Whatever is wrong "
+    "with one item (malformed, refused by a rule, a value the database refuses, a failure of the service with "
+    "that item) is that item's `refused` result with its problem; the items after it are still judged. Only a "
+    "database outage stops the batch (503): the items before it stay recorded, and sending the backlog again "
+    "replays them and goes on.",
 )
 async def post_station_events_batch(
     station: StationPath, body: schemas.StationEventBatchIn, request: Request, principal: StationTerminal
@@ -109,20 +117,24 @@ async def post_station_events_batch(
 
 
 async def _one_of_batch(
-    conn: asyncpg.Connection, index: int, item: dict[str, Any], station: str, principal: Principal, request: Request
+    conn: asyncpg.Connection, index: int, item: Any, station: str, principal: Principal, request: Request
 ) -> schemas.BatchItemResult:
+    """One event of a backlog, judged alone: whatever is wrong with it is its own refusal, never the batch's."""
     instance = request.url.path
-    event_id = item.get("terminal_event_id") if isinstance(item.get("terminal_event_id"), str) else None
+    event_id = item.get("terminal_event_id") if isinstance(item, dict) else None
+    event_id = event_id if isinstance(event_id, str) else None
     try:
         event = EVENT.validate_python(item)
-    except ValidationError as exc:
-        return _refused(index, event_id, _invalid(exc, instance))
-    try:
         recorded = await _record(conn, request, principal, station, event)
-    except (DomainError, Problem) as exc:
-        return _refused(index, event_id, problem_body(exc, instance))
-    except (IntegrityError, *RACES):
-        return _refused(index, event_id, concurrent_conflict(instance))
+    except Exception as exc:  # every fault of the event is its own result; the infrastructure's is re-raised
+        problem = _problem_of_item(exc, instance)
+        if problem is None:
+            # The database failed, not the event: stop here with the service's 503. The events before it are
+            # committed (each in its own transaction), so the terminal's resend replays them and goes on.
+            raise
+        if problem["status"] >= 500:
+            log.error("batch item %d (%s) at %s failed", index, event_id, station, exc_info=exc)
+        return _refused(index, event_id, problem)
     return schemas.BatchItemResult(
         index=index,
         terminal_event_id=event.terminal_event_id,
@@ -130,6 +142,32 @@ async def _one_of_batch(
         outcome="replayed" if recorded.replayed else "accepted",
         result=schemas.StationEventResult.model_validate(recorded.body),
     )
+
+
+def _problem_of_item(exc: Exception, instance: str) -> dict[str, Any] | None:
+    """The problem a backlog event gets for `exc` (the hot path's own asyncpg statements), as it would get
+    posted alone; None for a fault of the infrastructure, which says nothing about the event."""
+    if isinstance(exc, ValidationError):
+        return _invalid(exc, instance)
+    if isinstance(exc, DomainError | Problem):
+        return problem_body(exc, instance)
+    if is_infrastructure_fault(exc):
+        return None
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):  # raced with the same event sent meanwhile
+        return concurrent_conflict(instance)
+    if isinstance(exc, asyncpg.DataError):
+        # A value PostgreSQL refuses (a NUL in text, an instant out of its range): the event's own fault.
+        refusal = Problem(
+            422,
+            "Invalid input",
+            f"a value of this event cannot be stored: {describe(exc)}",
+            type_="/problems/invalid-value",
+        )
+        return problem_body(refusal, instance)
+    # A fault of ours with this event alone: it is refused (the same way on every resend, logged) so the
+    # backlog behind it is still recorded.
+    failure = Problem(500, "Internal error", "the service failed to handle this event; it was logged")
+    return problem_body(failure, instance)
 
 
 def _refused(index: int, event_id: str | None, problem: dict[str, Any]) -> schemas.BatchItemResult:

@@ -13,6 +13,9 @@ from fastapi.responses import JSONResponse, Response
 from reporting.api.schemas import View
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection), so an andon's
+# reason `=HYPERLINK(...)` would be a live link. Such text is written with a leading quote and shown as typed.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def wants_csv(request: Request, fmt: str | None) -> bool:
@@ -22,13 +25,22 @@ def wants_csv(request: Request, fmt: str | None) -> bool:
     return "text/csv" in accept and "application/json" not in accept
 
 
+def neutralised(text: str) -> str:
+    """Text as a spreadsheet shows it, never as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def _cell(value: Any) -> Any:
+    """A value as its CSV cell. Only text is neutralised: a number is ours (a gap of -3 is data, not a
+    formula) and stays a number a spreadsheet can add up."""
     if value is None:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"), default=str)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return neutralised(value)
     return value
 
 
