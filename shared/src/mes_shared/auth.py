@@ -127,7 +127,7 @@ def issue_token(
         raise ValueError("a terminal token needs at least one station")
     ttl = default_ttl(role) if ttl is None else ttl
     if ttl > MAX_LIFETIME[role]:
-        raise ValueError(f"a {role.value} token may live at most {MAX_LIFETIME[role]}, not {ttl}")
+        raise ValueError(f"a token of role {role.value} may live at most {MAX_LIFETIME[role]}, not {ttl}")
     aud = sorted(set(audience))
     if unknown := set(aud) - set(SERVICES):
         raise ValueError(f"unknown service(s) {', '.join(sorted(unknown))}; known: {', '.join(SERVICES)}")
@@ -244,9 +244,8 @@ class TokenVerifier:
         if self.audience not in claims.aud:
             raise _unauthorized(f"the bearer token is not for {self.audience} (it is for {', '.join(claims.aud)})")
         if timedelta(seconds=claims.exp - claims.iat) > MAX_LIFETIME[claims.role]:
-            raise _unauthorized(
-                f"the bearer token lives longer than a {claims.role.value} token may ({MAX_LIFETIME[claims.role]})"
-            )
+            most = MAX_LIFETIME[claims.role]
+            raise _unauthorized(f"the bearer token lives longer than a token of role {claims.role.value} may ({most})")
         return _Verified(claims.principal, float(claims.exp), kid, claims.jti)
 
 

@@ -225,7 +225,7 @@ def test_a_token_living_longer_than_its_role_may_is_unauthorized() -> None:
     week = int(MAX_LIFETIME[Role.MANAGER].total_seconds())
     assert verifier().verify(raw_token({"role": "manager", "iat": now, "exp": now + week}))
     problem = refused(raw_token({"role": "manager", "iat": now, "exp": now + week + 1}))
-    assert "longer than a manager token may" in problem.detail
+    assert "longer than a token of role manager may" in problem.detail
     refused(raw_token({"role": "admin", "iat": now - 60, "exp": now + 3600}))
 
 
