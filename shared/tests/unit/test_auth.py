@@ -31,6 +31,7 @@ from mes_shared.auth import (
 )
 from mes_shared.keys import KeySet, WatchedFile, fixed, key_id, parse_key_file, watched_revocations
 from mes_shared.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from mes_shared.settings import ServiceSettings
 
 SECRET = "unit-test-secret-Qm7Zr2Vx9Lk4Tp1Wd8Hs3Jc6Nb0Fy5Ga"
 OTHER_SECRET = "another-secret-Ue4Oi8Xq2Rv6Mz0Kl3Pw7Yt1Bn5Cd9Hj"
@@ -448,3 +449,37 @@ async def test_terminal_token_reaches_the_route_with_its_stations(client: httpx.
     response = await client.get("/floor", headers=bearer(Role.TERMINAL, subject="t-3", stations=["S4"]))
     assert response.status_code == 200
     assert response.json() == {"subject": "t-3"}
+
+
+# --- built from a service's settings -------------------------------------------------------------
+
+
+def test_a_service_checks_tokens_with_the_keys_and_revocations_of_its_settings(tmp_path: Path) -> None:
+    key_file, revoked_file = tmp_path / "keys", tmp_path / "revoked"
+    key_file.write_text(f"{SECRET}\n")
+    settings = ServiceSettings(
+        database_url="postgresql+asyncpg://u:p@h/db",
+        kafka_bootstrap_servers="h:1",
+        auth_keys_file=key_file,
+        auth_revoked_file=revoked_file,
+    )
+    check = TokenVerifier.for_service("workforce", settings)
+    token = issue_token(SECRET, subject="sam", role=Role.SUPERVISOR, audience=["workforce"])
+    assert check.verify(token).subject == "sam"
+    refused(issue_token(SECRET, subject="sam", role=Role.SUPERVISOR, audience=["reporting"]), check)
+
+    revoked_file.write_text(claims_of_any(token)["jti"] + "\n")
+    assert refused(token, check).detail == "the bearer token was revoked"
+
+
+def test_a_service_on_one_secret_checks_tokens_signed_with_it() -> None:
+    settings = ServiceSettings(
+        database_url="postgresql+asyncpg://u:p@h/db", kafka_bootstrap_servers="h:1", auth_secret=SECRET
+    )
+    check = TokenVerifier.for_service("reporting", settings)
+    assert check.verify(issue_token(SECRET, subject="m", role=Role.MANAGER)).role is Role.MANAGER
+    refused(issue_token(OTHER_SECRET, subject="m", role=Role.MANAGER), check)
+
+
+def claims_of_any(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
