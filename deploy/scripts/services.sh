@@ -118,5 +118,5 @@ print_summary() {
     fi
     printf '  %-22s .run/logs/*.log   (./mes status, ./mes down)\n' "logs"
     printf '  %-22s set -a; . .run/env; set +a\n' "environment"
-    printf '  %-22s ./mes token --role <role> [--station <id>] [--sub <name>] [--ttl-hours <h>]\n' "token"
+    printf '  %-22s ./mes token --role <role> [--station <id>] [--sub <name>] [--ttl-hours <h>] [--aud <service>]; ./mes token revoke <token-or-jti>\n' "token"
 }

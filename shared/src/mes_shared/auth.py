@@ -1,29 +1,39 @@
 """Signed bearer tokens with roles; terminal tokens are scoped to their stations.
 
-`python -m mes_shared.auth issue --role R [--station S]` prints a token (`./mes token` wraps it).
+A token names the services it is for (`aud`), carries an id (`jti`) that can be revoked and the id of the
+key that signed it (`kid` header); its lifetime is bounded by its role. Each service checks tokens with a
+`TokenVerifier` built from its settings. `python -m mes_shared.token_command` (`./mes token`) issues and
+revokes tokens.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 import time
+import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import jwt
 from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from mes_shared.keys import KeySet, fixed, watched_keys, watched_revocations
 from mes_shared.problems import Problem
+
+if TYPE_CHECKING:
+    from mes_shared.settings import ServiceSettings
 
 ISSUER = "mes"
 ALGORITHM = "HS256"
+# The services a token may name in `aud`; a token names those it is for, each service accepts only those.
+SERVICES = ("kit-receiving", "assembly-line", "workforce", "reporting")
+# How far ahead of a service's clock an issuer's clock may be.
+CLOCK_SKEW_S = 60
 
 
 class Role(StrEnum):
@@ -33,6 +43,24 @@ class Role(StrEnum):
     PLANNER = "planner"
     MANAGER = "manager"
     ADMIN = "admin"
+
+
+# The longest a token of each role may live (exp - iat). Terminals and dock scanners are devices on the floor
+# whose tokens are renewed monthly; people's tokens last a working day; a wall-screen dashboard's read-only
+# token a week; an admin token an hour, because it may do anything.
+MAX_LIFETIME: dict[Role, timedelta] = {
+    Role.TERMINAL: timedelta(days=30),
+    Role.LOGISTICS: timedelta(days=30),
+    Role.SUPERVISOR: timedelta(hours=24),
+    Role.PLANNER: timedelta(hours=24),
+    Role.MANAGER: timedelta(days=7),
+    Role.ADMIN: timedelta(hours=1),
+}
+DEFAULT_TTL = timedelta(hours=12)
+
+
+def default_ttl(role: Role) -> timedelta:
+    return min(DEFAULT_TTL, MAX_LIFETIME[role])
 
 
 @dataclass(frozen=True)
@@ -53,47 +81,172 @@ class Principal:
             )
 
 
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Claims(BaseModel):
+    """A token's claims, checked strictly from its JSON: the right types (no string for a number, no string
+    for a list), no unknown role, no claim we do not know."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    iss: Literal["mes"]
+    sub: Name
+    role: Role
+    aud: list[Name] = Field(min_length=1, max_length=len(SERVICES))
+    iat: int = Field(ge=0, le=2**40)
+    exp: int = Field(ge=0, le=2**40)
+    jti: Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    stations: list[Name] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _terminal_names_its_stations(self) -> Claims:
+        if self.role is Role.TERMINAL and not self.stations:
+            raise ValueError("a terminal token names its stations")
+        return self
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(subject=self.sub, role=self.role, stations=frozenset(self.stations))
+
+
 def issue_token(
-    secret: str, *, subject: str, role: Role, stations: list[str] | None = None, ttl: timedelta = timedelta(hours=12)
+    keys: str | KeySet,
+    *,
+    subject: str,
+    role: Role,
+    stations: list[str] | None = None,
+    ttl: timedelta | None = None,
+    audience: Iterable[str] = SERVICES,
 ) -> str:
+    """A token signed with the key set's signing key (or the one secret given). It is for the services named
+    in `audience` (all of them unless told), lives `ttl` (the role's default unless told, never more than the
+    role's maximum) and has a fresh `jti`."""
+    key_set = keys if isinstance(keys, KeySet) else KeySet.of([keys])
     if role is Role.TERMINAL and not stations:
         raise ValueError("a terminal token needs at least one station")
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {"iss": ISSUER, "sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
+    ttl = default_ttl(role) if ttl is None else ttl
+    if ttl > MAX_LIFETIME[role]:
+        raise ValueError(f"a token of role {role.value} may live at most {MAX_LIFETIME[role]}, not {ttl}")
+    aud = sorted(set(audience))
+    if unknown := set(aud) - set(SERVICES):
+        raise ValueError(f"unknown service(s) {', '.join(sorted(unknown))}; known: {', '.join(SERVICES)}")
+    if not aud:
+        raise ValueError("a token must name at least one service it is for")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": subject,
+        "role": role.value,
+        "aud": aud,
+        "iat": now,
+        "exp": now + int(ttl.total_seconds()),
+        "jti": uuid.uuid4().hex,
+    }
     if stations:
         claims["stations"] = sorted(set(stations))
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, key_set.signing_secret, algorithm=ALGORITHM, headers={"kid": key_set.signing_kid})
 
 
-# Terminals send the same token with every event: verifying its signature once per token, not per request,
-# takes HMAC and JSON work off the hot path. Entries are dropped at the token's own expiry.
-_VERIFIED: OrderedDict[tuple[str, str], tuple[Principal, float]] = OrderedDict()
-_VERIFIED_MAX = 4096
-
-
-def verify_token(secret: str, token: str) -> Principal:
-    key = (secret, token)
-    cached = _VERIFIED.get(key)
-    if cached is not None and cached[1] > time.time():
-        _VERIFIED.move_to_end(key)
-        return cached[0]
-    principal, expires = _verify(secret, token)
-    _VERIFIED[key] = (principal, expires)
-    if len(_VERIFIED) > _VERIFIED_MAX:
-        _VERIFIED.popitem(last=False)
-    return principal
-
-
-def _verify(secret: str, token: str) -> tuple[Principal, float]:
+def unverified_token_id(token: str) -> str:
+    """The `jti` of a token, read without checking its signature (to revoke a token one holds)."""
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "iat", "sub", "iss"]}
-        )
-        role = Role(claims["role"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise _unauthorized(f"the bearer token is not valid: {exc}") from exc
-    principal = Principal(subject=str(claims["sub"]), role=role, stations=frozenset(claims.get("stations", [])))
-    return principal, float(claims["exp"])
+        token_id = jwt.decode(token, options={"verify_signature": False}).get("jti")
+    except jwt.PyJWTError as exc:
+        raise ValueError(f"not a token: {exc}") from exc
+    if not isinstance(token_id, str):
+        raise ValueError("the token has no jti")
+    return token_id
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires: float
+    kid: str
+    token_id: str
+
+
+_NOTHING_REVOKED = fixed(frozenset[str]())
+
+
+class TokenVerifier:
+    """Checks tokens for one service: signed by a key of the current key set, naming this service, claims of
+    the right shape, within their role's lifetime, not revoked.
+
+    Terminals send the same token with every event: a verified token is kept (up to `cache_size` of them,
+    until its expiry) so its signature and JSON are checked once, not per request. A kept token is still
+    checked on each use against the current key set and revocation list (two set lookups), so a retired key
+    or a revoked token is refused at once."""
+
+    def __init__(
+        self,
+        audience: str,
+        keys: Callable[[], KeySet],
+        revoked: Callable[[], frozenset[str]] = _NOTHING_REVOKED,
+        *,
+        cache_size: int = 4096,
+    ) -> None:
+        self.audience = audience
+        self._keys = keys
+        self._revoked = revoked
+        self._cache: OrderedDict[str, _Verified] = OrderedDict()
+        self._cache_size = cache_size
+
+    @classmethod
+    def for_service(cls, service: str, settings: ServiceSettings) -> TokenVerifier:
+        if settings.auth_keys_file is not None:
+            keys = watched_keys(settings.auth_keys_file)
+        else:
+            assert settings.auth_secret is not None  # the settings require one or the other
+            keys = fixed(KeySet.of([settings.auth_secret.get_secret_value()]))
+        return cls(service, keys, watched_revocations(settings.auth_revoked_file))
+
+    @property
+    def keys(self) -> KeySet:
+        """The keys accepted now (tests sign their tokens with them)."""
+        return self._keys()
+
+    def verify(self, token: str) -> Principal:
+        key_set, revoked = self._keys(), self._revoked()
+        verified = self._cache.get(token)
+        if verified is None or verified.expires <= time.time():
+            self._cache.pop(token, None)
+            verified = self._verify(token, key_set)
+            self._cache[token] = verified
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(token)
+        if verified.kid not in key_set.by_kid:
+            raise _unauthorized("the bearer token was signed with a key that is no longer accepted")
+        if verified.token_id in revoked:
+            raise _unauthorized("the bearer token was revoked")
+        return verified.principal
+
+    def _verify(self, token: str, key_set: KeySet) -> _Verified:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            if not isinstance(kid, str) or kid not in key_set.by_kid:
+                raise _unauthorized("the bearer token was not signed with a key this service accepts")
+            payload = jwt.api_jws.decode_complete(token, key_set.by_kid[kid], algorithms=[ALGORITHM])["payload"]
+            claims = Claims.model_validate_json(payload)
+        except jwt.PyJWTError as exc:
+            raise _unauthorized(f"the bearer token is not valid: {exc}") from exc
+        except ValidationError as exc:
+            wrong = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'claims'}: {e['msg']}" for e in exc.errors())
+            raise _unauthorized(f"the bearer token's claims are not valid: {wrong}") from exc
+        now = time.time()
+        if claims.exp <= now:
+            raise _unauthorized("the bearer token is not valid: Signature has expired")
+        if claims.iat > now + CLOCK_SKEW_S:
+            raise _unauthorized("the bearer token is not valid: it was issued in the future")
+        if self.audience not in claims.aud:
+            raise _unauthorized(f"the bearer token is not for {self.audience} (it is for {', '.join(claims.aud)})")
+        if timedelta(seconds=claims.exp - claims.iat) > MAX_LIFETIME[claims.role]:
+            most = MAX_LIFETIME[claims.role]
+            raise _unauthorized(f"the bearer token lives longer than a token of role {claims.role.value} may ({most})")
+        return _Verified(claims.principal, float(claims.exp), kid, claims.jti)
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -101,6 +254,13 @@ def _unauthorized(detail: str) -> Problem:
 
 
 _bearer = HTTPBearer(auto_error=False)
+
+
+def verify_token(request: Request, token: str) -> Principal:
+    """A token that reached this service some other way than the Authorization header (reporting's `?token=`),
+    checked exactly as a bearer token is."""
+    verifier: TokenVerifier = request.app.state.tokens
+    return verifier.verify(token)
 
 
 async def authenticate(request: Request) -> Principal:
@@ -113,7 +273,7 @@ async def authenticate(request: Request) -> Principal:
     credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
     if credentials is None:
         raise _unauthorized("a bearer token is required (Authorization: Bearer <token>)")
-    principal = verify_token(request.app.state.auth_secret, credentials.credentials)
+    principal = verify_token(request, credentials.credentials)
     request.state.principal = principal
     return principal
 
@@ -134,36 +294,3 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
         return principal
 
     return dependency
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mes_shared.auth")
-    sub = parser.add_subparsers(dest="command", required=True)
-    issue = sub.add_parser("issue", help="print a signed bearer token")
-    issue.add_argument("--role", required=True, choices=[r.value for r in Role])
-    issue.add_argument("--station", action="append", default=[], help="repeat for each station (terminal)")
-    issue.add_argument("--sub", default=None, help="who the token is for (default: role name)")
-    issue.add_argument("--ttl-hours", type=float, default=12.0)
-    args = parser.parse_args(argv)
-    secret = os.environ.get("MES_AUTH_SECRET")
-    if not secret:
-        print("MES_AUTH_SECRET is not set: run `./mes up` once, or export it", file=sys.stderr)
-        return 2
-    role = Role(args.role)
-    try:
-        token = issue_token(
-            secret,
-            subject=args.sub or role.value,
-            role=role,
-            stations=args.station,
-            ttl=timedelta(hours=args.ttl_hours),
-        )
-    except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    print(token)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

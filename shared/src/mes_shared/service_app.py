@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from mes_shared.auth import Principal, Role, require
+from mes_shared.auth import Principal, Role, TokenVerifier, require
 from mes_shared.commands import CommandContext
 from mes_shared.db import SessionFactory
 from mes_shared.observability import CorrelationAndMetricsMiddleware, configure_logging, metrics_endpoint
@@ -40,7 +40,7 @@ def create_service_app(
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
-    app.state.auth_secret = settings.auth_secret.get_secret_value()
+    app.state.tokens = TokenVerifier.for_service(service, settings)
     app.state.service = service
     app.add_middleware(CorrelationAndMetricsMiddleware)
     install_problem_handlers(app)

@@ -5,13 +5,13 @@ Required values have no defaults so a mis-configured process refuses to start in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Values that must never sign production tokens.
-_PLACEHOLDER_SECRETS = {"changeme", "secret", "dev", "development", "test", "please-change-me"}
+from mes_shared.keys import parse_key_file, weak_secret_reason
 
 
 class ServiceSettings(BaseSettings):
@@ -21,7 +21,12 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(description="SQLAlchemy URL, postgresql+asyncpg://user:pass@host:port/db")
     database_pool_size: int = Field(default=10, ge=1, le=100)
     kafka_bootstrap_servers: str = Field(min_length=3)
-    auth_secret: SecretStr
+    # The key tokens are checked with: one secret, or a key file (one secret per line, re-read when it changes,
+    # so a key can be rotated without a restart; see the README). Exactly one of the two.
+    auth_secret: SecretStr | None = None
+    auth_keys_file: FilePath | None = None
+    # Revoked token ids (jti), one a line; re-read when it changes. A file not there yet revokes nothing.
+    auth_revoked_file: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # An API-only replica sets this false; `python -m <service>.workers` runs only the workers.
     run_workers: bool = True
@@ -45,8 +50,14 @@ class ServiceSettings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _strong_secret(self) -> ServiceSettings:
-        secret = self.auth_secret.get_secret_value()
-        if len(secret) < 32 or secret.lower() in _PLACEHOLDER_SECRETS:
-            raise ValueError("auth_secret must be at least 32 random characters (./mes up generates one)")
+    def _strong_keys(self) -> ServiceSettings:
+        """One source of keys, every key strong, in every environment: a test secret is as easy to make
+        random as a production one."""
+        if (self.auth_secret is None) == (self.auth_keys_file is None):
+            raise ValueError("set exactly one of auth_secret and auth_keys_file")
+        if self.auth_secret is not None:
+            if (reason := weak_secret_reason(self.auth_secret.get_secret_value())) is not None:
+                raise ValueError(f"auth_secret is weak: {reason}; use a random one (./mes up generates one)")
+        elif self.auth_keys_file is not None:
+            parse_key_file(self.auth_keys_file.read_text())  # fail fast on a bad file, as on a bad secret
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -90,7 +91,6 @@ def test_settings_are_frozen(env: pytest.MonkeyPatch) -> None:
     [
         ("UNIT_DATABASE_URL", "database_url"),
         ("UNIT_KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
-        ("UNIT_AUTH_SECRET", "auth_secret"),
     ],
 )
 def test_missing_required_value_is_refused(env: pytest.MonkeyPatch, missing: str, field: str) -> None:
@@ -101,18 +101,74 @@ def test_missing_required_value_is_refused(env: pytest.MonkeyPatch, missing: str
     assert raised.value.errors()[0]["type"] == "missing"
 
 
-@pytest.mark.parametrize(
-    "secret", ["short", "x" * 31, "changeme", "secret", "dev", "TEST", "please-change-me", ""], ids=repr
-)
-def test_weak_secret_is_refused(env: pytest.MonkeyPatch, secret: str) -> None:
-    env.setenv("UNIT_AUTH_SECRET", secret)
-    with pytest.raises(ValidationError, match="auth_secret must be at least 32"):
+def test_without_a_key_the_process_does_not_start(env: pytest.MonkeyPatch) -> None:
+    env.delenv("UNIT_AUTH_SECRET")
+    with pytest.raises(ValidationError, match="exactly one of auth_secret and auth_keys_file"):
         UnitSettings()
 
 
-def test_a_32_character_secret_is_accepted(env: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "short",
+        "x" * 31,
+        "changeme",
+        "",
+        "a" * 32,
+        "a" * 64,
+        "integration-tests-" + "x" * 40,
+        "abcd" * 10,
+        "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("environment", ["development", "test", "production"])
+def test_weak_secret_is_refused_in_every_environment(env: pytest.MonkeyPatch, secret: str, environment: str) -> None:
+    env.setenv("UNIT_AUTH_SECRET", secret)
+    env.setenv("UNIT_ENVIRONMENT", environment)
+    with pytest.raises(ValidationError, match="auth_secret is weak"):
+        UnitSettings()
+
+
+def test_a_32_character_random_secret_is_accepted(env: pytest.MonkeyPatch) -> None:
     env.setenv("UNIT_AUTH_SECRET", GOOD_SECRET[:32])
-    assert len(UnitSettings().auth_secret.get_secret_value()) == 32
+    assert len(UnitSettings().auth_secret.get_secret_value()) == 32  # type: ignore[union-attr]
+
+
+def test_a_key_file_is_read_at_start(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    key_file = tmp_path / "keys"
+    key_file.write_text(f"{GOOD_SECRET}-next\n{GOOD_SECRET}\n")
+    env.delenv("UNIT_AUTH_SECRET")
+    env.setenv("UNIT_AUTH_KEYS_FILE", str(key_file))
+    env.setenv("UNIT_AUTH_REVOKED_FILE", str(tmp_path / "revoked"))
+
+    settings = UnitSettings()
+
+    assert settings.auth_keys_file == key_file
+    assert settings.auth_revoked_file == tmp_path / "revoked"
+    assert settings.auth_secret is None
+
+
+def test_a_secret_and_a_key_file_together_are_refused(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    key_file = tmp_path / "keys"
+    key_file.write_text(GOOD_SECRET)
+    env.setenv("UNIT_AUTH_KEYS_FILE", str(key_file))
+    with pytest.raises(ValidationError, match="exactly one"):
+        UnitSettings()
+
+
+@pytest.mark.parametrize(("content", "why"), [(None, "path_not_file"), ("", "no key"), ("b" * 40, "weak")])
+def test_a_missing_empty_or_weak_key_file_is_refused(
+    env: pytest.MonkeyPatch, tmp_path: Path, content: str | None, why: str
+) -> None:
+    key_file = tmp_path / "keys"
+    if content is not None:
+        key_file.write_text(content)
+    env.delenv("UNIT_AUTH_SECRET")
+    env.setenv("UNIT_AUTH_KEYS_FILE", str(key_file))
+    with pytest.raises(ValidationError) as raised:
+        UnitSettings()
+    assert why in str(raised.value)
 
 
 @pytest.mark.parametrize(

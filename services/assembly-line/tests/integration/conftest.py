@@ -34,7 +34,7 @@ from mes_shared.testing import KafkaTap, eventually, migrate, recreate_database,
 from mes_shared.topics import CATALOGUE, KITS, PEOPLE, STATIONS, VEHICLES, ensure_topics
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-SECRET = "integration-tests-" + "y" * 40
+SECRET = "integration-tests-KBgGAeSfyuKyK2IHunP9ignSdmaiuK806SxelBDm3sDm"
 PROBLEM = "application/problem+json"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 

@@ -37,7 +37,11 @@ def test_a_replay_of_the_past_year_is_taken_when_the_line_allows_it() -> None:
 
 
 def test_the_setting_in_days(monkeypatch: pytest.MonkeyPatch) -> None:
-    base = {"database_url": "postgresql+asyncpg://u:p@h/db", "kafka_bootstrap_servers": "h:1", "auth_secret": "s" * 40}
+    base = {
+        "database_url": "postgresql+asyncpg://u:p@h/db",
+        "kafka_bootstrap_servers": "h:1",
+        "auth_secret": "unit-yVq6j6RG1Gp8g_8OFPOZqCvQzDBsj0MrWQVhs9ndp5t1",
+    }
     monkeypatch.delenv("ASSEMBLY_LINE_MAX_EVENT_AGE_DAYS", raising=False)
     assert Settings(**base).max_event_age == MAX_EVENT_AGE
     monkeypatch.setenv("ASSEMBLY_LINE_MAX_EVENT_AGE_DAYS", "400")

@@ -23,7 +23,7 @@ from mes_shared.testing import KafkaTap, eventually, migrate, recreate_database,
 from mes_shared.topics import CATALOGUE, KITS, ensure_topics
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-SECRET = "integration-tests-" + "x" * 40
+SECRET = "integration-tests-JzIuwDCVxTcRy9mdLI2IlN7YLddT_Y6NBdvBP3dva1uo"
 TEST_GROUP = f"test-{uuid.uuid4().hex[:8]}"
 
 pytestmark = pytest.mark.integration

@@ -693,7 +693,7 @@ async def test_without_a_valid_token_reads_and_writes_are_401(
     elif kind == "basic-scheme":
         auth = {"Authorization": "Basic bG9naXN0aWNzOnNlY3JldA=="}
     else:
-        auth = {"Authorization": "Bearer " + _bad_tokens(app.state.auth_secret)[kind]}
+        auth = {"Authorization": "Bearer " + _bad_tokens(app.state.tokens.keys.signing_secret)[kind]}
     shipment, serial = new_id("ASN"), new_id("KIT")
     mark = await db.outbox_mark()
 

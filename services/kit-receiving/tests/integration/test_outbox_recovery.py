@@ -39,7 +39,7 @@ async def test_event_committed_before_the_relay_died_arrives_once_after_restart(
     await migrate(SERVICE_DIR, url)
     # An API-only replica: it commits state and outbox rows and publishes nothing itself.
     api_only = create_app(make_settings(url, bootstrap, run_workers=False))
-    token = issue_token(api_only.state.auth_secret, subject="dock", role=Role.LOGISTICS)
+    token = issue_token(api_only.state.tokens.keys, subject="dock", role=Role.LOGISTICS)
     kit_type, shipment, serial = new_id("HTX"), new_id("ASN"), new_id("KIT")
     async with (
         LifespanManager(api_only),

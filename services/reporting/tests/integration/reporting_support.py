@@ -32,7 +32,7 @@ from reporting.settings import Settings
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 REPO = SERVICE_DIR.parents[1]
-SECRET = "integration-tests-" + "r" * 40
+SECRET = "integration-tests-aKd1f1A_BefVzYOWmNwCtF3R_i2yQ-Eb7F1jYcBGz42S"
 TEST_GROUP = f"test-{uuid.uuid4().hex[:8]}"
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 

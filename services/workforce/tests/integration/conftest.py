@@ -32,7 +32,7 @@ from workforce.main import create_app
 from workforce.settings import Settings
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-SECRET = "integration-tests-" + "w" * 40
+SECRET = "integration-tests-pGZeigzOXmBY5TgAvgkm7q3J-xAg1inOY9WJXGClw5B4"
 PROBLEM = "application/problem+json"
 
 pytestmark = pytest.mark.integration

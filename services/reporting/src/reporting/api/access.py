@@ -37,7 +37,7 @@ async def _reader_or_url_token(
 ) -> Principal:
     if request.headers.get("authorization") or token is None:
         return await _read(request)
-    principal = verify_token(request.app.state.auth_secret, token)
+    principal = verify_token(request, token)
     if principal.role is not Role.MANAGER:
         raise Problem(
             403,
