@@ -41,7 +41,6 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # A skill not tied to one station: "skill:forklift".
 STATION_OR_SKILL_PATTERN = r"^(skill:)?[A-Za-z0-9][A-Za-z0-9._-]*$"
 TERMINAL_EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
-VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"
 
 
 def control_character(value: str, *, layout: bool = False) -> str | None:
@@ -105,7 +104,8 @@ NonBlank = text(1000, required=True)
 # A name people read on a screen: a person's, a line's, a station's, a model's.
 Name = text(200, required=True)
 
-# Ids people type or scan: codes, serials, part numbers, station, line and employee ids, badges, shifts.
+# Ids people type or scan: codes, serials, part numbers, station, line and employee ids, badges, shifts
+# (a VIN has its own rule in assembly-line's domain).
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 StationOrSkill = Annotated[
     str,
@@ -118,17 +118,6 @@ StationOrSkill = Annotated[
 ]
 # A terminal's own id of one of its events (a scan, a station event); a resend carries the same id.
 TerminalEventId = Annotated[str, Field(min_length=1, max_length=128, pattern=TERMINAL_EVENT_ID_PATTERN)]
-Vin = Annotated[
-    str,
-    Field(
-        min_length=17,
-        max_length=17,
-        pattern=VIN_PATTERN,
-        description="17 characters of A-Z and 0-9, never I, O or Q",
-        examples=["1HTMKADN43H561298"],
-    ),
-]
-
 # ---- time ---------------------------------------------------------------------------------------
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
