@@ -95,14 +95,18 @@ def text(max_length: int, *, required: bool = False, layout: bool = False, descr
     return Annotated[str, limits, *checks]
 
 
+# The longest free text a field takes unless it says less (a reason, a description).
+TEXT_MAX_LENGTH = 1000
 # Optional free text (a description, a filter): may be empty.
-Text = text(1000)
+Text = text(TEXT_MAX_LENGTH)
 # A note people may write over several lines.
 Note = text(2000, layout=True)
 # Required free text (a reason, a carrier): at least one visible character.
-NonBlank = text(1000, required=True)
+NonBlank = text(TEXT_MAX_LENGTH, required=True)
 # A name people read on a screen: a person's, a line's, a station's, a model's.
 Name = text(200, required=True)
+# Part of a name typed into a search filter.
+SearchText = text(200)
 
 # Ids people type or scan: codes, serials, part numbers, station, line and employee ids, badges, shifts
 # (a VIN has its own rule in assembly-line's domain).
