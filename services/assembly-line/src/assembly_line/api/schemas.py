@@ -33,6 +33,7 @@ Vin = Annotated[
     ),
 ]
 Severity = Literal["minor", "major", "critical"]
+Unit = text(20)
 TerminalEventId = Annotated[
     TerminalEventIdBase,
     Field(
@@ -255,7 +256,7 @@ class CheckRecordedIn(_StationEventIn):
     value: Measure
     nominal: Measure
     tolerance: float = Field(ge=0, le=1e12, allow_inf_nan=False)
-    unit: text(20) = ""
+    unit: Unit = ""
     passed: bool | None = Field(default=None, description="The terminal's verdict, if any: must agree")
     defect_code: Code | None = Field(default=None, description="Code of the defect a failure opens")
     defect_severity: Severity = "major"
