@@ -7,7 +7,8 @@ string, date, date-time, integer and number in it (parameters and body fields, n
 replaced in turn by what a careless client or an attacker sends: NUL and other control characters, a
 lone surrogate, instants past year 9999 or before year 1 by their offset, an instant without an offset,
 integers past PostgreSQL's integer and bigint, numbers past float8, NaN. Each must be refused with a 4xx
-problem. Date-like text in a plain text field (a service may parse it itself) must never give a 5xx.
+problem, so a right service writes nothing. Date-like text in a plain text parameter of a read (a
+service may parse it itself) must never give a 5xx.
 
 A service's test runs it through its in-process app with an admin token (admin may call everything).
 """
@@ -169,7 +170,7 @@ def _scalar(schema: Schema) -> Any:
     return "x" * max(1, low)
 
 
-def _hostile(schema: Schema, where: str) -> Iterator[tuple[Any, bool]]:
+def _hostile(schema: Schema, where: str, method: str) -> Iterator[tuple[Any, bool]]:
     kind, fmt = schema.get("type"), schema.get("format")
     if kind == "integer":
         yield from ((v, True) for v in HUGE_INTEGERS)
@@ -182,8 +183,9 @@ def _hostile(schema: Schema, where: str) -> Iterator[tuple[Any, bool]]:
             yield from ((v, True) for v in OVERFLOWING_INSTANTS)
         elif fmt == "date":
             yield from ((v, True) for v in OVERFLOWING_DATES)
-        elif fmt is None and "enum" not in schema:
-            # Text a service may parse as a time itself: refusing is its choice, failing is not.
+        elif fmt is None and "enum" not in schema and method == "get":
+            # A parameter a service parses as a time itself (`at=`): refusing is its choice, failing is not.
+            # Writes get only values that must be refused, so that a right service writes nothing here.
             yield from ((v, False) for v in OVERFLOWING_INSTANTS + OVERFLOWING_DATES)
 
 
@@ -204,7 +206,7 @@ def probes(document: dict[str, Any]) -> Iterator[tuple[Request, Probe]]:
     for op in schemas.operations(document):
         _, leaves = schemas.request(op)
         for index, (at, schema) in enumerate(leaves):
-            for value, must_refuse in _hostile(schema, str(at[0])):
+            for value, must_refuse in _hostile(schema, str(at[0]), op.method):
                 request, fresh_leaves = schemas.request(op)
                 assert fresh_leaves[index][0] == at
                 if at[0] == "path":
