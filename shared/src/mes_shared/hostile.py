@@ -21,7 +21,7 @@ import random
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -210,11 +210,11 @@ def probes(document: dict[str, Any]) -> Iterator[tuple[Request, Probe]]:
                 request, fresh_leaves = schemas.request(op)
                 assert fresh_leaves[index][0] == at
                 if at[0] == "path":
-                    request = Request(**{**request.__dict__, "path_params": {**request.path_params, at[1]: value}})
+                    request = replace(request, path_params={**request.path_params, at[1]: value})
                 elif at[0] == "query":
-                    request = Request(**{**request.__dict__, "query": {**request.query, at[1]: value}})
+                    request = replace(request, query={**request.query, at[1]: value})
                 else:
-                    request = Request(**{**request.__dict__, "body": _replace(request.body, at[1:], value)})
+                    request = replace(request, body=_replace(request.body, at[1:], value))
                 yield request, Probe(op.method, op.path, at, value, must_refuse)
 
 

@@ -2,19 +2,21 @@
 
 Anything PostgreSQL or Python would refuse later is refused here first, as a 422 naming the field:
 - text: PostgreSQL refuses NUL in `text` and `jsonb`, other control characters garble terminals, logs
-  and CSV files, and a lone surrogate cannot be encoded as UTF-8. Free text allows none of them; a long
-  description may allow the layout characters tab, line feed and carriage return.
+  and CSV files, and a lone surrogate cannot be encoded as UTF-8. Free text allows none of them; a note
+  written over several lines may hold the layout characters tab, line feed and carriage return.
 - instants: an offset is required (a naive time would land in the wrong shift), and the instant must lie
   in the years 2000 to 2100 (UTC). The range is wide for a plant: late facts are at most a year or so old,
   plans and qualifications run a few years ahead. It keeps Python far from datetime overflow (year 0,
   year 10000, reached by applying an offset) and PostgreSQL from storing `-infinity`.
 - dates: the same years, except a person's status, which may have begun decades before this system
   (`PastDate`, from 1950).
-- numbers: within PostgreSQL's `integer` (int4) unless a field says less, and finite floats well inside
-  float8, so that sums and products stay finite too.
+- numbers: every whole number a client sends is bounded inside PostgreSQL's `integer` (each field by its
+  own sense, a version by `INT4_MAX`), and measures are finite floats far inside float8, so that sums and
+  products of them stay finite too.
 
-The rule codes (`text.control-characters`, `time.out-of-range`, ...) are the error `type` the 422
-problem lists per field; the domain guards raise the same codes for the same rules.
+The rule codes (`text.control-characters`, `text.blank`, `time.out-of-range`, `date.out-of-range`) are the
+error `type` the 422 problem lists per field; workforce's domain guard raises the same code for the same
+rule (`control_character` is the one definition of a control character).
 """
 
 from __future__ import annotations
@@ -76,19 +78,14 @@ def _refuse_blank(value: str) -> str:
     return value
 
 
-def text(max_length: int, *, required: bool = False, layout: bool = False, description: str | None = None) -> Any:
+def text(max_length: int, *, required: bool = False, layout: bool = False) -> Any:
     """A free-text type of at most `max_length` characters without control characters; `required`: at least
     one visible character; `layout`: tab and line breaks allowed (a note written over several lines).
 
     A factory rather than one type narrowed by a second Field: pydantic checks a length given after a
     validator only after it, with a vaguer message."""
     pattern = _VISIBLE_PATTERN if required else _NO_CONTROL_BUT_LAYOUT_PATTERN if layout else _NO_CONTROL_PATTERN
-    limits = Field(
-        min_length=1 if required else None,
-        max_length=max_length,
-        description=description,
-        json_schema_extra={"pattern": pattern},
-    )
+    limits = Field(min_length=1 if required else None, max_length=max_length, json_schema_extra={"pattern": pattern})
     checks = [AfterValidator(_refuse_controls_but_layout if layout else _refuse_controls)]
     if required:
         checks.append(AfterValidator(_refuse_blank))
@@ -122,6 +119,7 @@ StationOrSkill = Annotated[
 ]
 # A terminal's own id of one of its events (a scan, a station event); a resend carries the same id.
 TerminalEventId = Annotated[str, Field(min_length=1, max_length=128, pattern=TERMINAL_EVENT_ID_PATTERN)]
+
 # ---- time ---------------------------------------------------------------------------------------
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -129,7 +127,7 @@ LATEST = datetime(2101, 1, 1, tzinfo=UTC)  # exclusive: the last instant is in 2
 EARLIEST_PAST_DATE = date(1950, 1, 1)
 
 
-def in_plant_range(value: datetime) -> datetime:
+def _in_plant_range(value: datetime) -> datetime:
     """An aware instant in the years 2000 to 2100 (UTC); compared without converting, so year 1 or 9999
     with an extreme offset cannot overflow here."""
     if not EARLIEST <= value < LATEST:
@@ -151,22 +149,22 @@ def _date_from(earliest: date, value: date) -> date:
     return value
 
 
-def in_plant_years(value: date) -> date:
+def _in_plant_years(value: date) -> date:
     return _date_from(EARLIEST.date(), value)
 
 
-def since_1950(value: date) -> date:
+def _since_1950(value: date) -> date:
     return _date_from(EARLIEST_PAST_DATE, value)
 
 
 Instant = Annotated[
     AwareDatetime,
-    AfterValidator(in_plant_range),
+    AfterValidator(_in_plant_range),
     Field(description="ISO 8601 date-time with its UTC offset, in the years 2000 to 2100"),
 ]
-PlantDate = Annotated[date, AfterValidator(in_plant_years), Field(description="A date in the years 2000 to 2100")]
+PlantDate = Annotated[date, AfterValidator(_in_plant_years), Field(description="A date in the years 2000 to 2100")]
 # A date that may lie long before this system: when a person's current status began.
-PastDate = Annotated[date, AfterValidator(since_1950), Field(description="A date in the years 1950 to 2100")]
+PastDate = Annotated[date, AfterValidator(_since_1950), Field(description="A date in the years 1950 to 2100")]
 
 # ---- numbers ------------------------------------------------------------------------------------
 
