@@ -35,9 +35,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # The same, but tab, line feed and carriage return are layout in a long description.
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # The same rules as JSON Schema patterns, so that clients and fuzzers see them in the OpenAPI document.
-_NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
-_NO_CONTROL_BUT_LAYOUT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
-_VISIBLE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+_NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*$"
+_NO_CONTROL_BUT_LAYOUT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*$"
+_VISIBLE_PATTERN = (
+    r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*[^\s\x00-\x1f\x7f-\x9f\ud800-\udfff][^\x00-\x1f\x7f-\x9f\ud800-\udfff]*$"
+)
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # A skill not tied to one station: "skill:forklift".
