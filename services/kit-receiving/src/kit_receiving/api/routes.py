@@ -219,9 +219,7 @@ async def list_kits(
     **READ,
     summary="Kits on hand by status and kit type",
 )
-async def inventory(
-    request: Request, _: Reader, kit_type: Annotated[Code | None, Query()] = None
-) -> schemas.Inventory:
+async def inventory(request: Request, _: Reader, kit_type: Annotated[Code | None, Query()] = None) -> schemas.Inventory:
     async with sessions_of(request)() as session:
         return await queries.inventory(session, kit_type=kit_type)
 
