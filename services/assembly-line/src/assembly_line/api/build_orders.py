@@ -11,6 +11,7 @@ from assembly_line.api import schemas
 from assembly_line.api.access import Reader, Supervisor
 from assembly_line.api.common import READ, WRITE, Limit, Offset, VinPath, found
 from assembly_line.service import handlers, queries
+from mes_shared.inputs import Code
 from mes_shared.service_app import sessions_of
 
 router = APIRouter(tags=["build orders"])
@@ -59,8 +60,8 @@ async def list_build_orders(
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[schemas.VehicleStatusName | None, Query()] = None,
-    line_id: Annotated[str | None, Query(max_length=64)] = None,
-    model: Annotated[str | None, Query(max_length=64)] = None,
+    line_id: Annotated[Code | None, Query()] = None,
+    model: Annotated[Code | None, Query()] = None,
 ) -> schemas.BuildOrderPage:
     async with sessions_of(request)() as session:
         return await queries.list_build_orders(

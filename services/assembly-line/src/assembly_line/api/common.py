@@ -8,9 +8,10 @@ from fastapi import Path, Query
 
 from assembly_line.domain import VIN_PATTERN
 from mes_shared.commands import idempotency_header_doc
+from mes_shared.inputs import Code
 from mes_shared.problems import PROBLEM_RESPONSES, Problem
 
-CodePath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+CodePath = Annotated[Code, Path()]
 VinPath = Annotated[
     str, Path(min_length=17, max_length=17, pattern=VIN_PATTERN, description="17 characters, never I, O or Q")
 ]

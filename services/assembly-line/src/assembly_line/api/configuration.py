@@ -11,6 +11,7 @@ from assembly_line.api import schemas
 from assembly_line.api.access import Reader, Supervisor
 from assembly_line.api.common import READ, WRITE, CodePath, found
 from assembly_line.service import handlers, queries
+from mes_shared.inputs import INT4_MAX
 from mes_shared.service_app import sessions_of
 
 router = APIRouter(tags=["lines and routes"])
@@ -85,7 +86,9 @@ async def get_route(
     model: CodePath,
     request: Request,
     _: Reader,
-    version: Annotated[int | None, Query(ge=1, description="Route version; default the current one")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=INT4_MAX, description="Route version; default the current one")
+    ] = None,
 ) -> schemas.RouteView:
     async with sessions_of(request)() as session:
         return found(

@@ -11,6 +11,7 @@ from assembly_line.api import schemas
 from assembly_line.api.access import Reader, StationPath, StationReader, TruckReader
 from assembly_line.api.common import READ, CodePath, Limit, Offset, VinPath, found
 from assembly_line.service import queries
+from mes_shared.inputs import Code
 from mes_shared.service_app import sessions_of
 
 router = APIRouter()
@@ -40,9 +41,7 @@ async def get_vehicle(vin: VinPath, request: Request, _: TruckReader) -> schemas
     **READ,
     summary="Trucks on the line by station, with the time spent there against the route's standard",
 )
-async def get_wip(
-    request: Request, _: Reader, line_id: Annotated[str, Query(min_length=1, max_length=64)]
-) -> schemas.WipView:
+async def get_wip(request: Request, _: Reader, line_id: Annotated[Code, Query()]) -> schemas.WipView:
     async with sessions_of(request)() as session:
         return found(await queries.wip(session, line_id, now=_now()), f"line {line_id}")
 
@@ -54,8 +53,8 @@ async def list_andons(
     limit: Limit = 50,
     offset: Offset = 0,
     open: Annotated[bool | None, Query(description="true: only open ones; false: only cleared ones")] = None,
-    line_id: Annotated[str | None, Query(max_length=64)] = None,
-    station: Annotated[str | None, Query(max_length=64)] = None,
+    line_id: Annotated[Code | None, Query()] = None,
+    station: Annotated[Code | None, Query()] = None,
 ) -> schemas.AndonPage:
     async with sessions_of(request)() as session:
         return await queries.list_andons(

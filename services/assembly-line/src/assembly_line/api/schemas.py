@@ -1,16 +1,27 @@
-"""Request and response bodies. Field limits here refuse absurd input before it reaches the domain."""
+"""Request and response bodies. The shared input types (mes_shared.inputs) refuse absurd input before it
+reaches the domain: control characters, instants outside the plant's years, numbers past the columns."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from assembly_line.domain import VIN_PATTERN
+from mes_shared.inputs import (
+    CODE_PATTERN,
+    TERMINAL_EVENT_ID_PATTERN,
+    Code,
+    Instant,
+    Measure,
+    Name,
+    NonBlank,
+    Note,
+    text,
+)
+from mes_shared.inputs import TerminalEventId as TerminalEventIdBase
 
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 Vin = Annotated[
     str,
     Field(
@@ -21,18 +32,11 @@ Vin = Annotated[
         examples=["1HTMKADN43H561298"],
     ),
 ]
-Text = Annotated[str, Field(max_length=1000)]
-# Required free text: at least one visible character.
-NonBlank = Annotated[str, Field(min_length=1, max_length=1000, pattern=r"\S")]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 Severity = Literal["minor", "major", "critical"]
-Measure = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+Unit = text(20)
 TerminalEventId = Annotated[
-    str,
+    TerminalEventIdBase,
     Field(
-        min_length=1,
-        max_length=100,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
         description="The terminal's own id for this event; a resend with the same id is answered from the "
         "first result and changes nothing",
     ),
@@ -133,7 +137,7 @@ class BuildOrderIn(Body):
 
 
 class BuildOrderStart(Body):
-    started_at: AwareDatetime | None = Field(default=None, description="When the truck entered the line; default now")
+    started_at: Instant | None = Field(default=None, description="When the truck entered the line; default now")
 
 
 class BuildOrderCancel(Body):
@@ -172,7 +176,7 @@ class BuildOrderPage(Page):
 
 class _StationEventIn(Body):
     terminal_event_id: TerminalEventId
-    occurred_at: AwareDatetime = Field(description="When it happened, by the terminal's clock, with its offset")
+    occurred_at: Instant = Field(description="When it happened, by the terminal's clock, with its offset")
 
 
 class ArrivedIn(_StationEventIn):
@@ -203,15 +207,15 @@ class DefectFoundIn(_StationEventIn):
     code: Code
     severity: Severity
     caused_at_station: Code = Field(description="The station where the defect was caused (visited already)")
-    note: Text = ""
+    note: Note = ""
     operator_badge: Badge | None = None
 
 
 class DefectRepairedIn(_StationEventIn):
     type: Literal["defect_repaired"]
     vin: Vin
-    defect_id: Annotated[str, Field(min_length=1, max_length=64)]
-    note: Text = ""
+    defect_id: Code
+    note: Note = ""
     operator_badge: Badge
 
 
@@ -225,7 +229,7 @@ class AndonRaisedIn(_StationEventIn):
 
 class AndonClearedIn(_StationEventIn):
     type: Literal["andon_cleared"]
-    andon_id: Annotated[str | None, Field(max_length=100)] = Field(
+    andon_id: Annotated[str, Field(max_length=100, pattern=TERMINAL_EVENT_ID_PATTERN)] | None = Field(
         default=None, description="The open andon this clears; default the station's open one"
     )
     operator_badge: Badge | None = None
@@ -252,7 +256,7 @@ class CheckRecordedIn(_StationEventIn):
     value: Measure
     nominal: Measure
     tolerance: float = Field(ge=0, le=1e12, allow_inf_nan=False)
-    unit: Annotated[str, Field(max_length=20)] = ""
+    unit: Unit = ""
     passed: bool | None = Field(default=None, description="The terminal's verdict, if any: must agree")
     defect_code: Code | None = Field(default=None, description="Code of the defect a failure opens")
     defect_severity: Severity = "major"

@@ -11,10 +11,11 @@ from kit_receiving.api import schemas
 from kit_receiving.api.access import Logistics, Reader
 from kit_receiving.service import handlers, queries
 from mes_shared.commands import idempotency_header_doc
+from mes_shared.inputs import INT4_MAX, Code
 from mes_shared.problems import PROBLEM_RESPONSES, Problem
 from mes_shared.service_app import sessions_of
 
-SerialPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+SerialPath = Annotated[Code, Path()]
 CodePath = SerialPath
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -71,7 +72,7 @@ async def get_kit_type(
     code: CodePath,
     request: Request,
     _: Reader,
-    version: Annotated[int | None, Query(ge=1, description="BOM version; default current")] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT4_MAX, description="BOM version; default current")] = None,
 ) -> schemas.KitTypeView:
     async with sessions_of(request)() as session:
         return _found(
@@ -193,8 +194,8 @@ async def list_kits(
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[schemas.KitStatusName | None, Query()] = None,
-    kit_type: Annotated[str | None, Query(max_length=64)] = None,
-    shipment_id: Annotated[str | None, Query(max_length=64)] = None,
+    kit_type: Annotated[Code | None, Query()] = None,
+    shipment_id: Annotated[Code | None, Query()] = None,
     unannounced: bool | None = None,
     build_short: bool | None = None,
 ) -> schemas.KitPage:
@@ -218,9 +219,7 @@ async def list_kits(
     **READ,
     summary="Kits on hand by status and kit type",
 )
-async def inventory(
-    request: Request, _: Reader, kit_type: Annotated[str | None, Query(max_length=64)] = None
-) -> schemas.Inventory:
+async def inventory(request: Request, _: Reader, kit_type: Annotated[Code | None, Query()] = None) -> schemas.Inventory:
     async with sessions_of(request)() as session:
         return await queries.inventory(session, kit_type=kit_type)
 

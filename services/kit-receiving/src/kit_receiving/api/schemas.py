@@ -1,16 +1,15 @@
-"""Request and response bodies. Field limits here refuse absurd input before it reaches the domain."""
+"""Request and response bodies. The shared input types (mes_shared.inputs) refuse absurd input before it
+reaches the domain: control characters, instants outside the plant's years, numbers past the columns."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
-Text = Annotated[str, Field(max_length=500)]
-# Required free text: at least one visible character.
-NonBlank = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+from mes_shared.inputs import Code, Instant, NonBlank, Note, Text
+
 ClaimCodeIn = Literal["D", "W", "F", "DP", "DT", "A"]
 ClaimCodeOut = Literal["M", "S", "D", "W", "F", "DP", "DT", "A", "surplus"]
 KitStatusName = Literal["announced", "cancelled", "quarantined", "received", "released", "consumed"]
@@ -82,15 +81,15 @@ class ShipmentAnnounce(Body):
     shipment_id: Code = Field(description="The sender's id of the ASN; announcing it again changes nothing")
     carrier: NonBlank
     origin: NonBlank
-    expected_arrival: AwareDatetime
+    expected_arrival: Instant
     kits: list[ShipmentKitIn] = Field(min_length=1, max_length=2_000)
-    announced_at: AwareDatetime | None = Field(default=None, description="When the sender issued the ASN; default now")
+    announced_at: Instant | None = Field(default=None, description="When the sender issued the ASN; default now")
 
 
 class ShipmentCorrection(Body):
     carrier: NonBlank
     origin: NonBlank
-    expected_arrival: AwareDatetime
+    expected_arrival: Instant
     kits: list[ShipmentKitIn] = Field(min_length=1, max_length=2_000)
 
 
@@ -128,7 +127,7 @@ class ShipmentPage(Page):
 class FindingIn(Body):
     claim_code: ClaimCodeIn
     quantity: int = Field(ge=1, le=100_000)
-    note: Text = ""
+    note: Note = ""
 
 
 class CountedLineIn(Body):
@@ -139,7 +138,7 @@ class CountedLineIn(Body):
 
 class ReceiptIn(Body):
     dock: Code
-    received_at: AwareDatetime | None = Field(default=None, description="When the kit was counted; default now")
+    received_at: Instant | None = Field(default=None, description="When the kit was counted; default now")
     lines: list[CountedLineIn] = Field(
         default_factory=list,
         max_length=5_000,
@@ -151,12 +150,12 @@ class ReceiptIn(Body):
 
 class ResolutionIn(Body):
     resolution: ResolutionName
-    note: Text = ""
-    resolved_at: AwareDatetime | None = Field(default=None, description="When the decision was taken; default now")
+    note: Note = ""
+    resolved_at: Instant | None = Field(default=None, description="When the decision was taken; default now")
 
 
 class ReleaseIn(Body):
-    released_at: AwareDatetime | None = Field(default=None, description="When the kit went to the line; default now")
+    released_at: Instant | None = Field(default=None, description="When the kit went to the line; default now")
 
 
 class DiscrepancyView(BaseModel):

@@ -11,11 +11,10 @@ from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from mes_shared.inputs import CODE_PATTERN as LINE_PATTERN
+from mes_shared.inputs import EARLIEST, LATEST
 from mes_shared.problems import Problem
 from reporting.domain.periods import PeriodKind
-
-LINE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC)
 
 LineQuery = Annotated[
     str | None,

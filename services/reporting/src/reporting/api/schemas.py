@@ -8,9 +8,9 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mes_shared.inputs import PlantDate
 from reporting.domain.periods import PeriodKind
 
-LineId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 Rating = Literal["good", "fair", "low"]
 
 
@@ -92,7 +92,7 @@ class AnnualTargetView(View):
 
 
 class RampPointIn(Body):
-    date: date
+    date: PlantDate
     wip: int = Field(ge=0, le=100_000)
 
 

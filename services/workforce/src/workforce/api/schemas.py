@@ -1,36 +1,21 @@
-"""Request and response bodies. Field limits here refuse absurd input before it reaches the domain."""
+"""Request and response bodies. The shared input types (mes_shared.inputs) refuse absurd input before it
+reaches the domain: control characters, instants outside the plant's years, numbers past the columns."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-STATION_OR_SKILL_PATTERN = r"^(skill:)?[A-Za-z0-9][A-Za-z0-9._-]*$"
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
-StationCode = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=70,
-        pattern=STATION_OR_SKILL_PATTERN,
-        description="A station id known from assembly-line's line configuration, or a skill 'skill:<code>'",
-    ),
-]
+from mes_shared.inputs import Code, Instant, Name, NonBlank, Note, PastDate
+from mes_shared.inputs import PlantDate as Day
+from mes_shared.inputs import StationOrSkill as StationCode
+from mes_shared.inputs import TerminalEventId as TerminalEventIdBase
+
 TerminalEventId = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
-        description="The terminal's own id of this scan; a resend with the same id counts once",
-    ),
+    TerminalEventIdBase, Field(description="The terminal's own id of this scan; a resend with the same id counts once")
 ]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
-Text = Annotated[str, Field(max_length=500)]
-NonBlank = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
 OriginName = Literal["transferred", "recalled", "new_hire"]
 StatusName = Literal["idle", "active", "on_leave", "left"]
 LevelName = Literal["trainee", "qualified", "trainer"]
@@ -58,7 +43,7 @@ class EmployeeIn(Body):
     name: Name
     origin: OriginName
     status: StatusName
-    status_since: date
+    status_since: PastDate
 
 
 class EmployeePatch(Body):
@@ -74,13 +59,13 @@ class EmployeePatch(Body):
 
 class StatusChangeIn(Body):
     to_status: StatusName
-    effective_date: date | None = Field(default=None, description="Default: today in the plant's time zone")
+    effective_date: Day | None = Field(default=None, description="Default: today in the plant's time zone")
     reason: NonBlank
 
 
 class RecallIn(Body):
-    recalled_on: date | None = Field(default=None, description="Default: today in the plant's time zone")
-    note: Text = ""
+    recalled_on: Day | None = Field(default=None, description="Default: today in the plant's time zone")
+    note: Note = ""
 
 
 class EmployeeView(BaseModel):
@@ -200,8 +185,8 @@ class Headcount(BaseModel):
 class RecallGoalIn(Body):
     goal_id: Code | None = Field(default=None, description="Default: generated")
     target_count: int = Field(ge=1, le=100_000, description="Idle people back at work by by_date")
-    by_date: date
-    note: Text = ""
+    by_date: Day
+    note: Note = ""
 
 
 class RecallGoalView(BaseModel):
@@ -233,13 +218,13 @@ class RecallProgressView(BaseModel):
 class GrantIn(Body):
     station: StationCode
     level: LevelName
-    valid_from: AwareDatetime | None = Field(default=None, description="Default: now")
-    valid_until: AwareDatetime = Field(description="Exclusive: at this instant the qualification has expired")
+    valid_from: Instant | None = Field(default=None, description="Default: now")
+    valid_until: Instant = Field(description="Exclusive: at this instant the qualification has expired")
 
 
 class RenewIn(Body):
     level: LevelName | None = Field(default=None, description="Default: the current level")
-    valid_until: AwareDatetime
+    valid_until: Instant
 
 
 class RevokeIn(Body):
@@ -289,10 +274,17 @@ class ShiftIn(Body):
 
 
 class CalendarIn(Body):
-    time_zone: str = Field(min_length=1, max_length=64, description="IANA time zone, e.g. Europe/Berlin")
-    valid_from: date
-    working_days: list[int] = Field(min_length=1, max_length=7, description="ISO weekdays, 1 = Monday")
-    holidays: list[date] = Field(default_factory=list, max_length=400)
+    time_zone: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$",
+        description="IANA time zone, e.g. Europe/Berlin",
+    )
+    valid_from: Day
+    working_days: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        min_length=1, max_length=7, description="ISO weekdays, 1 = Monday"
+    )
+    holidays: list[Day] = Field(default_factory=list, max_length=400)
     shifts: list[ShiftIn] = Field(min_length=1, max_length=12)
 
 
@@ -426,7 +418,7 @@ class ClockInIn(Body):
     terminal_event_id: TerminalEventId
     badge_id: Code
     station: Code
-    at: AwareDatetime = Field(description="When the badge was scanned, by the terminal's clock")
+    at: Instant = Field(description="When the badge was scanned, by the terminal's clock")
     shift: Code | None = Field(default=None, description="The shift chosen at the terminal; default: derived")
 
 
@@ -434,7 +426,7 @@ class ClockOutIn(Body):
     terminal_event_id: TerminalEventId
     badge_id: Code
     station: Code
-    at: AwareDatetime
+    at: Instant
 
 
 class QualificationAtStation(BaseModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from mes_shared.inputs import TEXT_MAX_LENGTH, control_character
+
 from .errors import InvalidInput
 
 # Ids people type or scan: employee ids, badge ids, station and line ids, shift codes.
@@ -30,13 +32,14 @@ def require_code(value: str, what: str) -> str:
     return value
 
 
-def require_text(value: str, what: str, *, max_length: int = 500) -> str:
+def require_text(value: str, what: str, *, max_length: int = TEXT_MAX_LENGTH) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput("text.blank", f"{what} must not be blank")
     if len(value) > max_length:
         raise InvalidInput("text.too-long", f"{what} must be at most {max_length} characters")
-    if any(ord(c) < 32 for c in value):
-        raise InvalidInput("text.control-characters", f"{what} must not contain control characters")
+    found = control_character(value)
+    if found is not None:
+        raise InvalidInput("text.control-characters", f"{what} must not contain control characters (found {found})")
     return value
 
 

@@ -7,15 +7,14 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Path, Query
 
 from mes_shared.commands import idempotency_header_doc
+from mes_shared.inputs import Code, PlantDate, StationOrSkill
 from mes_shared.problems import PROBLEM_RESPONSES, Problem
-from workforce.api.schemas import CODE_PATTERN, STATION_OR_SKILL_PATTERN
 
-EmployeeIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)]
-LineIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)]
-ShiftPath = Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)]
-StationPath = Annotated[
-    str, Path(min_length=1, max_length=70, pattern=STATION_OR_SKILL_PATTERN, description="Station id or skill:<code>")
-]
+EmployeeIdPath = Annotated[Code, Path()]
+LineIdPath = Annotated[Code, Path()]
+ShiftPath = Annotated[Code, Path()]
+StationPath = Annotated[StationOrSkill, Path(description="Station id or skill:<code>")]
+ShiftDatePath = Annotated[PlantDate, Path()]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 

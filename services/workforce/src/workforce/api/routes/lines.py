@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from mes_shared.inputs import Code, PlantDate
 from mes_shared.problems import Problem
 from mes_shared.service_app import sessions_of
 from workforce.api import schemas
 from workforce.api.access import PolicyDep, Reader, Supervisor
-from workforce.api.routes.common import READ, WRITE, LineIdPath, ShiftPath, found
+from workforce.api.routes.common import READ, WRITE, LineIdPath, ShiftDatePath, ShiftPath, found
 from workforce.service import planning as handlers
 from workforce.service import queries
 from workforce.service.policy import utc_now
@@ -54,7 +55,7 @@ async def publish_calendar(line_id: LineIdPath, body: schemas.CalendarIn, cmd: S
     summary="The calendar version that applies on a date (default today in the plant)",
 )
 async def get_calendar(
-    line_id: LineIdPath, request: Request, _: Reader, policy: PolicyDep, on: date | None = None
+    line_id: LineIdPath, request: Request, _: Reader, policy: PolicyDep, on: Annotated[PlantDate | None, Query()] = None
 ) -> schemas.CalendarView:
     day = on or policy.today(utc_now())
     async with sessions_of(request)() as session:
@@ -78,8 +79,8 @@ async def planned_time(
     line_id: LineIdPath,
     request: Request,
     _: Reader,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date, Query(alias="to")],
+    first: Annotated[PlantDate, Query(alias="from")],
+    last: Annotated[PlantDate, Query(alias="to")],
 ) -> list[schemas.PlannedDay]:
     if last < first or last - first >= timedelta(days=MAX_PLANNED_DAYS):
         raise Problem(
@@ -101,7 +102,12 @@ async def planned_time(
     summary="Publish who works which station on a date and shift, and the headcount each station needs",
 )
 async def publish_roster(
-    line_id: LineIdPath, shift_date: date, shift: ShiftPath, body: schemas.RosterIn, cmd: Supervisor, policy: PolicyDep
+    line_id: LineIdPath,
+    shift_date: ShiftDatePath,
+    shift: ShiftPath,
+    body: schemas.RosterIn,
+    cmd: Supervisor,
+    policy: PolicyDep,
 ) -> JSONResponse:
     return await cmd.run(lambda uow: handlers.publish_roster(uow, line_id, shift_date, shift, body, policy), body)
 
@@ -110,7 +116,7 @@ async def publish_roster(
     "/lines/{line_id}/rosters/{shift_date}/{shift}", tags=["rosters"], response_model=schemas.RosterView, **READ
 )
 async def get_roster(
-    line_id: LineIdPath, shift_date: date, shift: ShiftPath, request: Request, _: Reader
+    line_id: LineIdPath, shift_date: ShiftDatePath, shift: ShiftPath, request: Request, _: Reader
 ) -> schemas.RosterView:
     async with sessions_of(request)() as session:
         return found(
@@ -130,8 +136,8 @@ async def coverage(
     line_id: LineIdPath,
     request: Request,
     _: Reader,
-    shift_date: Annotated[date, Query(alias="date")],
-    shift: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")],
+    shift_date: Annotated[PlantDate, Query(alias="date")],
+    shift: Annotated[Code, Query()],
 ) -> schemas.Coverage:
     async with sessions_of(request)() as session:
         return found(await queries.coverage(session, line_id, shift_date, shift, utc_now()), f"line {line_id}")

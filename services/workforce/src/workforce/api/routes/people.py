@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from mes_shared.inputs import Code, SearchText
 from mes_shared.problems import PROBLEM_RESPONSES, Problem
 from mes_shared.service_app import sessions_of
 from workforce.api import schemas
@@ -116,8 +117,8 @@ async def list_employees(
     offset: Offset = 0,
     origin: Annotated[schemas.OriginName | None, Query()] = None,
     status: Annotated[schemas.StatusName | None, Query()] = None,
-    badge_id: Annotated[str | None, Query(max_length=64)] = None,
-    name: Annotated[str | None, Query(max_length=200, description="Part of the name, any case")] = None,
+    badge_id: Annotated[Code | None, Query()] = None,
+    name: Annotated[SearchText | None, Query(description="Part of the name, any case")] = None,
 ) -> schemas.EmployeePage:
     async with sessions_of(request)() as session:
         return await queries.list_employees(
@@ -203,7 +204,7 @@ async def recall_progress(
     request: Request,
     _: Reader,
     policy: PolicyDep,
-    goal_id: Annotated[str | None, Query(max_length=64)] = None,
+    goal_id: Annotated[Code | None, Query()] = None,
 ) -> schemas.RecallProgressView:
     async with sessions_of(request)() as session:
         return found(

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from mes_shared.inputs import Code, StationOrSkill
 from mes_shared.service_app import sessions_of
 from workforce.api import schemas
 from workforce.api.access import Reader, Supervisor
 from workforce.api.routes.common import READ, WRITE, EmployeeIdPath, StationPath
-from workforce.api.schemas import CODE_PATTERN, STATION_OR_SKILL_PATTERN
 from workforce.service import qualifications as handlers
 from workforce.service import queries
 from workforce.service.policy import utc_now
@@ -64,8 +64,8 @@ async def expiring(
     request: Request,
     _: Reader,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
-    station: Annotated[str | None, Query(max_length=70, pattern=STATION_OR_SKILL_PATTERN)] = None,
-    line_id: Annotated[str | None, Query(max_length=64, pattern=CODE_PATTERN)] = None,
+    station: Annotated[StationOrSkill | None, Query()] = None,
+    line_id: Annotated[Code | None, Query()] = None,
 ) -> schemas.ExpiringList:
     async with sessions_of(request)() as session:
         return await queries.expiring(session, now=utc_now(), days=days, station=station, line_id=line_id)
