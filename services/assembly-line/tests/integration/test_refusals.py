@@ -138,6 +138,38 @@ async def test_the_route_is_followed_in_order_and_rework_needs_a_send_back(
     assert [(w.station, w.rework) for w in reworked] == [(s1, False), (s2, False), (s1, True), (s2, True), (s3, False)]
 
 
+async def test_a_rework_entered_late_is_placed_at_its_own_time(plant: Plant, terminal_for: Any, tap: KafkaTap) -> None:
+    """A send-back recorded late, with its own time: the terminal's backlog after it, dated before the moment
+    it was entered, is taken in order (it was refused as out of order when a send-back was stamped now)."""
+    line = await plant.line(stations=3)
+    s1, s2, s3 = line.stations
+    crew = await plant.crew(line)
+    vin = await plant.build_order(line, await plant.kit(line))
+    terminal, clock = terminal_for(*line.stations), Clock()
+    await run_through(terminal, vin, [s1, s2], crew, clock)
+    too_early = clock.t - timedelta(minutes=1)
+    r = await plant.supervisor.post(
+        f"/vehicles/{vin}/send-back", {"to_station": s2, "reason": "x", "sent_back_at": too_early.isoformat()}
+    )
+    assert_problem(r, 409, "send-back.before-last-event")
+    sent_back_at = clock.tick()
+    r = await plant.supervisor.post(
+        f"/vehicles/{vin}/send-back",
+        {"to_station": s2, "reason": "loose harness", "sent_back_at": sent_back_at.isoformat()},
+    )
+    assert r.status_code == 200, r.text
+    await run_through(terminal, vin, [s2, s3], crew, clock)  # still well before the server's now
+    view = (await plant.supervisor.get(f"/vehicles/{vin}")).json()
+    assert [(s["station"], s["visits"]) for s in view["steps"]] == [(s1, 1), (s2, 2), (s3, 1)]
+    assert view["status"] == "completed"
+
+    async def sent_back() -> list[Any]:
+        return [e for e in tap.envelopes(vin, VEHICLES.name) if e.type == "mes.vehicle.sent-back.v1"]
+
+    [event] = await eventually(sent_back, what="the send-back event")
+    assert event.time == sent_back_at
+
+
 async def test_an_event_older_than_what_the_truck_did_is_answered_clearly(plant: Plant, terminal_for: Any) -> None:
     line = await plant.line(stations=2)
     crew = await plant.crew(line)

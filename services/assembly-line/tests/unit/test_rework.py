@@ -108,3 +108,27 @@ def test_sending_a_held_truck_away_ends_its_hold_and_it_is_held_again_on_return(
     assert planned.held_at is None
     walk_through(planned, "ST-20", start=t + 6)
     assert types(planned.arrive(occ("ST-30", t + 10), short_at_30)) == ["VehicleArrived", "VehicleHeld"]
+
+
+def test_a_rework_entered_late_takes_its_own_time_and_later_events_follow_it(
+    planned: Vehicle, walk_through: Callable[..., float]
+) -> None:
+    t = walk_through(planned, "ST-10", "ST-20")
+    [sent] = planned.send_back(to_station="ST-20", reason="entered late", by="sup", at=at(t + 1), stated=True)
+    assert sent.at == at(t + 1)
+    # The facts after it, dated before the moment it was recorded, are in order.
+    [arrived] = planned.arrive(occ("ST-20", t + 2), NO_SHORTAGE)
+    assert arrived.rework is True
+
+
+def test_a_stated_send_back_before_the_last_event_is_refused_and_the_servers_own_time_moves_up(
+    planned: Vehicle, walk_through: Callable[..., float]
+) -> None:
+    t = walk_through(planned, "ST-10", "ST-20")
+    with pytest.raises(Conflict) as caught:
+        planned.send_back(to_station="ST-20", reason="x", by="sup", at=at(t - 5), stated=True)
+    assert caught.value.rule == "send-back.before-last-event"
+    assert planned.steps[1].status is StepStatus.COMPLETED  # nothing changed
+    last_at = planned.last_event.at if planned.last_event else None
+    [sent] = planned.send_back(to_station="ST-20", reason="x", by="sup", at=at(t - 5))
+    assert sent.at == last_at

@@ -167,3 +167,9 @@ def test_a_planned_build_order_can_be_cancelled_once(planned: Vehicle, route: Ro
     assert planned.cancel(at(1), "sup-1", "again") == []
     refused("vehicle.cancelled", lambda: planned.start_work(occ("ST-10", 2)), planned)
     refused("build-order.not-planned", lambda: planned.start(route, at(2)), planned)
+
+
+def test_a_cancellation_is_never_before_the_build_order_was_made(planned: Vehicle) -> None:
+    refused("build-order.cancel.before-created", lambda: planned.cancel(at(-61), "sup-1", "late entry"), planned)
+    [cancelled] = planned.cancel(at(-59), "sup-1", "late entry")
+    assert cancelled.at == at(-59)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -25,8 +26,9 @@ router = APIRouter(tags=["build orders"])
     summary="Bind a VIN to its model and a kit kit-receiving released; an unreleased, quarantined or "
     "consumed kit is refused with 409",
 )
-async def create_build_order(body: schemas.BuildOrderIn, cmd: Supervisor) -> JSONResponse:
-    return await cmd.run(lambda uow: handlers.create_build_order(uow, body), body)
+async def create_build_order(body: schemas.BuildOrderIn, cmd: Supervisor, request: Request) -> JSONResponse:
+    max_age = _max_age(request)
+    return await cmd.run(lambda uow: handlers.create_build_order(uow, body, max_age=max_age), body)
 
 
 @router.post(
@@ -39,7 +41,7 @@ async def start_build(
     vin: VinPath, cmd: Supervisor, request: Request, body: schemas.BuildOrderStart | None = None
 ) -> JSONResponse:
     start = body or schemas.BuildOrderStart()
-    max_age = request.app.state.settings.max_event_age
+    max_age = _max_age(request)
     return await cmd.run(lambda uow: handlers.start_build(uow, vin, start, max_age=max_age), start)
 
 
@@ -49,8 +51,11 @@ async def start_build(
     **WRITE,
     summary="Cancel a build order that has not started; its kit is free again",
 )
-async def cancel_build_order(vin: VinPath, body: schemas.BuildOrderCancel, cmd: Supervisor) -> JSONResponse:
-    return await cmd.run(lambda uow: handlers.cancel_build_order(uow, vin, body), body)
+async def cancel_build_order(
+    vin: VinPath, body: schemas.BuildOrderCancel, cmd: Supervisor, request: Request
+) -> JSONResponse:
+    max_age = _max_age(request)
+    return await cmd.run(lambda uow: handlers.cancel_build_order(uow, vin, body, max_age=max_age), body)
 
 
 @router.get("/build-orders", response_model=schemas.BuildOrderPage, **READ)
@@ -82,5 +87,12 @@ async def get_build_order(vin: VinPath, request: Request, _: Reader) -> schemas.
     **WRITE,
     summary="Send a truck back for rework to a station it has reached: every step from there is done again",
 )
-async def send_back(vin: VinPath, body: schemas.SendBackIn, cmd: Supervisor) -> JSONResponse:
-    return await cmd.run(lambda uow: handlers.send_back(uow, vin, body), body)
+async def send_back(vin: VinPath, body: schemas.SendBackIn, cmd: Supervisor, request: Request) -> JSONResponse:
+    max_age = _max_age(request)
+    return await cmd.run(lambda uow: handlers.send_back(uow, vin, body, max_age=max_age), body)
+
+
+def _max_age(request: Request) -> timedelta:
+    """How late a fact may be entered: the same bound as a terminal's station events."""
+    max_age: timedelta = request.app.state.settings.max_event_age
+    return max_age

@@ -134,6 +134,9 @@ class BuildOrderIn(Body):
     variant: Code | None = None
     line_id: Code
     kit_serial: Code = Field(description="A kit kit-receiving released to the line")
+    planned_at: Instant | None = Field(
+        default=None, description="When the build order was made (a late entry, a replay); default now"
+    )
 
 
 class BuildOrderStart(Body):
@@ -142,11 +145,19 @@ class BuildOrderStart(Body):
 
 class BuildOrderCancel(Body):
     reason: NonBlank
+    cancelled_at: Instant | None = Field(
+        default=None, description="When it was cancelled; default now; never before the build order was made"
+    )
 
 
 class SendBackIn(Body):
     to_station: Code = Field(description="The station the truck goes back to; every step from there is redone")
     reason: NonBlank
+    sent_back_at: Instant | None = Field(
+        default=None,
+        description="When it was sent back (a rework entered late, a replay); default now. A stated time before "
+        "the truck's last recorded event is refused (409 send-back.before-last-event)",
+    )
 
 
 class BuildOrderView(BaseModel):

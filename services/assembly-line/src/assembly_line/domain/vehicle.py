@@ -263,6 +263,12 @@ class Vehicle:
         if self.status is VehicleStatus.CANCELLED:
             return []
         self._require_status(VehicleStatus.PLANNED, "build-order.not-planned", "cancelled")
+        if at < self.created_at:
+            raise Conflict(
+                "build-order.cancel.before-created",
+                f"the build order of VIN {self.vin} was made at {self.created_at.isoformat()}; it cannot be "
+                f"cancelled before that ({at.isoformat()})",
+            )
         self.status = VehicleStatus.CANCELLED
         self.cancelled_at = at
         return [
@@ -479,10 +485,14 @@ class Vehicle:
 
     # ---- supervisor and kit-receiving -----------------------------------------------------------
 
-    def send_back(self, *, to_station: str, reason: str, by: str, at: datetime) -> list[VehicleEvent]:
+    def send_back(
+        self, *, to_station: str, reason: str, by: str, at: datetime, stated: bool = False
+    ) -> list[VehicleEvent]:
         """Rework: reopen every step from `to_station` up to where the truck is; it visits them again.
 
-        `at` is the supervisor's (server) time; it never goes before the truck's last event."""
+        `at` is when it happened: stated by the supervisor (a rework entered late, a replay), or the server's
+        time. A stated time before the truck's last event is refused (the steps it reopens would not be the
+        ones the truck had then); the server's time is moved up to that event (a terminal's clock ahead)."""
         require_aware(at, "send-back time")
         require_text(reason, "send-back reason")
         self._require_status(VehicleStatus.IN_PROGRESS, "send-back.not-on-line", "sent back")
@@ -506,6 +516,14 @@ class Vehicle:
                 f"an earlier one, not to {to_station}",
             )
         if self.last_event is not None and at < self.last_event.at:
+            if stated:
+                raise Conflict(
+                    "send-back.before-last-event",
+                    f"VIN {self.vin} was sent back at {at.isoformat()}, before its last recorded event "
+                    f"({self.last_event.kind} at {self.last_event.station} at {self.last_event.at.isoformat()}); "
+                    "enter the facts in the order they happened",
+                    last_event_at=self.last_event.at.isoformat(),
+                )
             at = self.last_event.at
         events: list[VehicleEvent] = []
         if self.held_at is not None:

@@ -114,7 +114,7 @@ async def post_route(uow: UnitOfWork, line_id: str, body: schemas.RouteIn) -> Ou
 # ---- build orders -------------------------------------------------------------------------------
 
 
-async def create_build_order(uow: UnitOfWork, body: schemas.BuildOrderIn) -> Outcome:
+async def create_build_order(uow: UnitOfWork, body: schemas.BuildOrderIn, *, max_age: timedelta) -> Outcome:
     # Locks in the order the kits consumer takes them (the kit, then its trucks), so the two never deadlock.
     kit_facts = await Kits(uow.session).facts(body.kit_serial, for_update=True)
     vehicles = Vehicles(uow.session)
@@ -153,7 +153,7 @@ async def create_build_order(uow: UnitOfWork, body: schemas.BuildOrderIn) -> Out
             f"POST /lines/{body.line_id}/routes",
         )
     kit = require_bindable(kit_facts, serial=body.kit_serial, vin=body.vin, model=body.model, variant=body.variant)
-    at = _now()
+    at = _stated_or_now(body.planned_at, "planned_at", max_age)
     vehicle, events = Vehicle.plan(
         vin=body.vin,
         model=body.model,
@@ -184,9 +184,15 @@ async def _build_order_outcome(uow: UnitOfWork, vin: str, status: int) -> Outcom
     return Outcome(status, view)
 
 
+def _stated_or_now(stated: datetime | None, what: str, max_age: timedelta) -> datetime:
+    """The time a fact happened: the one stated (not ahead of the server, at most `max_age` old) or now."""
+    now = _now()
+    return require_plausible_time(stated, now, what, max_age=max_age) if stated is not None else now
+
+
 async def start_build(uow: UnitOfWork, vin: str, body: schemas.BuildOrderStart, *, max_age: timedelta) -> Outcome:
     now = _now()
-    at = require_plausible_time(body.started_at, now, "started_at", max_age=max_age) if body.started_at else now
+    at = _stated_or_now(body.started_at, "started_at", max_age)
     vehicle = await _load(uow, vin)
     route = await Routes(uow.session).latest(vehicle.line_id, vehicle.model)
     if route is None:
@@ -197,19 +203,28 @@ async def start_build(uow: UnitOfWork, vin: str, body: schemas.BuildOrderStart, 
     return await _build_order_outcome(uow, vin, 200)
 
 
-async def cancel_build_order(uow: UnitOfWork, vin: str, body: schemas.BuildOrderCancel) -> Outcome:
+async def cancel_build_order(
+    uow: UnitOfWork, vin: str, body: schemas.BuildOrderCancel, *, max_age: timedelta
+) -> Outcome:
     vehicle = await _load(uow, vin)
     now = _now()
-    events = vehicle.cancel(now, uow.principal.subject, body.reason)
+    at = _stated_or_now(body.cancelled_at, "cancelled_at", max_age)
+    events = vehicle.cancel(at, uow.principal.subject, body.reason)
     await Vehicles(uow.session).save(vehicle, at=now)
     await publish(uow, vehicle, events, actor=uow.principal.subject)
     return await _build_order_outcome(uow, vin, 200)
 
 
-async def send_back(uow: UnitOfWork, vin: str, body: schemas.SendBackIn) -> Outcome:
+async def send_back(uow: UnitOfWork, vin: str, body: schemas.SendBackIn, *, max_age: timedelta) -> Outcome:
     vehicle = await _load(uow, vin)
     now = _now()
-    events = vehicle.send_back(to_station=body.to_station, reason=body.reason, by=uow.principal.subject, at=now)
+    events = vehicle.send_back(
+        to_station=body.to_station,
+        reason=body.reason,
+        by=uow.principal.subject,
+        at=_stated_or_now(body.sent_back_at, "sent_back_at", max_age),
+        stated=body.sent_back_at is not None,
+    )
     await Vehicles(uow.session).save(vehicle, at=now)
     await publish(uow, vehicle, events, actor=uow.principal.subject)
     view = await queries.vehicle_view(uow.session, vin, now=now)
