@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.ingest import service_pids, station_script
 from bench.loadgen import Request, Run, describe
+from bench.loadgen import send as send_resending
 from bench.plant import Plant
 from bench.procs import PeakRss
 from mes_shared.auth import Role
@@ -83,15 +84,12 @@ class Sightings:
 async def send(session: aiohttp.ClientSession, request: Request, result: Run) -> None:
     began = time.perf_counter()
     try:
-        async with session.request(
-            request.method, request.url, headers=request.headers, json=request.json, timeout=POST_TIMEOUT
-        ) as response:
-            await response.read()
+        status = await send_resending(session, request, result, timeout=POST_TIMEOUT)
     except (aiohttp.ClientError, TimeoutError):
         result.errors += 1
         return
     result.latencies_ms.append((time.perf_counter() - began) * 1000)
-    result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+    result.statuses[status] = result.statuses.get(status, 0) + 1
 
 
 async def steady(
