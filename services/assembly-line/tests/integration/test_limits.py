@@ -112,3 +112,14 @@ async def test_a_backlog_may_be_larger_than_a_single_request(
         f"/stations/{station}/events", content=padded, headers=headers | {"Content-Type": "application/json"}
     )
     assert_problem(single, 413)
+
+
+async def test_a_value_the_database_refuses_is_a_422_on_either_path(plant: Plant, terminal_for: Any) -> None:
+    """The safety net under the input checks: NUL in text reaches PostgreSQL, which refuses it (SQLSTATE 22021),
+    through SQLAlchemy (a command) and through the terminals' raw asyncpg path alike."""
+    line_id = unique("L")
+    body = {"name": "Line\u0000one", "stations": [{"station_id": f"{line_id}-S1", "name": "Station 1"}]}
+    assert_problem(await plant.supervisor.put(f"/lines/{line_id}", body), 422)
+    line = await plant.line(1)
+    terminal = terminal_for(line.stations[0])
+    assert_problem(await terminal.post(line.stations[0], "andon_raised", reason="no\u0000air"), 422)
