@@ -18,7 +18,7 @@ from mes_shared.observability import (
     configure_logging,
     metrics_endpoint,
 )
-from mes_shared.problems import install_problem_handlers, problem_response
+from mes_shared.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, install_problem_handlers, problem_response
 from mes_shared.runtime import Runtime
 from mes_shared.settings import ServiceSettings
 
@@ -76,7 +76,13 @@ def health_router() -> APIRouter:
     @router.get(
         "/ready",
         summary="The service can accept writes (its database answers); broker and consumers reported as degraded",
-        responses={503: {"description": "The database does not answer: send no traffic here for now"}},
+        responses={
+            503: {
+                "model": ProblemDetails,
+                "content": {PROBLEM_MEDIA_TYPE: {}},
+                "description": "The database does not answer: send no traffic here for now",
+            }
+        },
     )
     async def ready(request: Request) -> JSONResponse:
         checks = await request.app.state.runtime.readiness()
