@@ -25,7 +25,9 @@ migrations_up() {
     done < <(service_dirs)
 }
 
-# The uvicorn protocol class every service runs with (the Dockerfiles name the same).
+# How every service's uvicorn speaks HTTP (the Dockerfiles say the same): its own 400 for a request it cannot
+# parse is problem+json (mes_shared/http_server.py), and no WebSocket upgrade (none of the services has one;
+# uvicorn would refuse it with a bare text/plain 403, the app answers it as any other request).
 MES_HTTP_PROTOCOL="mes_shared.http_server:ProblemHTTPProtocol"
 
 service_pidfile() { printf '%s' "$MES_PIDS/$1.pid"; }
@@ -51,10 +53,9 @@ service_up() {
     fi
     if port_open "$port"; then die_port_busy "$port" "MES_PORT_$(upper_snake "$svc")"; fi
     info "starting $svc on $url"
-    # --http: the server's own 400 (a request it cannot parse) is problem+json too (mes_shared/http_server.py).
     start_background "$pidfile" "$log" "$MES_ROOT/services/$svc" \
         "$MES_VENV/bin/uvicorn" --factory "$module.main:create_app" --host 127.0.0.1 --port "$port" --no-access-log \
-        --http "$MES_HTTP_PROTOCOL"
+        --http "$MES_HTTP_PROTOCOL" --ws none
     pid="$(head -n1 "$pidfile")"
     http_wait_ok "$url/health/ready" "$MES_START_TIMEOUT" "$pid" || rc=$?
     case "$rc" in

@@ -56,9 +56,11 @@ async def raw_get(url: str, target: bytes) -> tuple[int, str, bytes]:
 async def test_every_error_the_service_or_its_server_answers_is_a_problem(service: str) -> None:
     url = require_env(f"MES_{service.upper().replace('-', '_')}_URL")
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
         for what, r in {
             "unknown route": await client.get("/no-such-thing"),
             "method not allowed": await client.delete("/health/live"),
+            "websocket upgrade": await client.get("/health/live/ws", headers=upgrade | {"Sec-WebSocket-Key": "a" * 22}),
         }.items():
             assert r.headers["content-type"] == "application/problem+json", (what, r.status_code, r.text[:200])
             assert r.json()["status"] == r.status_code in (404, 405), what

@@ -1,5 +1,5 @@
 """assembly-line's composition root. Run with
-`uvicorn --factory assembly_line.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol`
+`uvicorn --factory assembly_line.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol --ws none`
 as deploy/scripts/services.sh does."""
 
 import gc

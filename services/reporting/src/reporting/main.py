@@ -1,5 +1,5 @@
 """reporting's composition root. Run with
-`uvicorn --factory reporting.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol`
+`uvicorn --factory reporting.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol --ws none`
 as deploy/scripts/services.sh does."""
 
 from fastapi import FastAPI
