@@ -181,8 +181,8 @@ class FaultAnswers:
             return Problem(
                 503,
                 "Service unavailable",
-                "the service's database cannot be reached just now; nothing was decided. Send the same request "
-                f"again after {self.retry_after_s} s: its id makes a resend harmless",
+                "the service's database cannot be reached just now. Send the same request again after "
+                f"{self.retry_after_s} s: its id (Idempotency-Key, terminal_event_id) makes a resend harmless",
                 type_="/problems/service-unavailable",
                 headers={"Retry-After": str(self.retry_after_s)},
                 retryable=True,
@@ -211,7 +211,7 @@ def _unstorable(refused: BaseException, method: str, path: str) -> Problem:
         name: value
         for name, value in (
             ("field", getattr(refused, "column_name", None)),
-            ("datatype", getattr(refused, "data_type_name", None) or getattr(refused, "datatype_name", None)),
+            ("datatype", getattr(refused, "data_type_name", None)),
         )
         if isinstance(value, str) and value
     }
