@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator
 
@@ -67,7 +68,7 @@ async def test_a_503_is_sent_again_after_its_retry_after() -> None:
             await api.close()
     assert answer.status == 201 and answer.body == {"line_id": "L1"}
     assert api.resends == 2 and len(arrivals) == 3
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert all(gap >= RETRY_AFTER_S * 0.95 for gap in gaps), gaps
 
 
