@@ -84,7 +84,7 @@ class Sightings:
 async def send(session: aiohttp.ClientSession, request: Request, result: Run) -> None:
     began = time.perf_counter()
     try:
-        status = await send_resending(session, request, result, timeout=POST_TIMEOUT)
+        status, _ = await send_resending(session, request, result, timeout=POST_TIMEOUT)
     except (aiohttp.ClientError, TimeoutError):
         result.errors += 1
         return
@@ -202,11 +202,12 @@ async def probe(
         body["reason"] = "freshness probe"
     sightings.expect(station)
     url = f"{plant.urls['assembly-line']}/stations/{station}/events"
-    async with session.post(url, json=body, headers=plant.terminal_headers(station), timeout=POST_TIMEOUT) as r:
-        answer = await r.json()
-        accepted = time.perf_counter()
-        if r.status >= 300:
-            raise RuntimeError(f"probe {n} refused: {r.status} {answer}")
+    request = Request("POST", url, plant.terminal_headers(station), body)
+    status, raw = await send_resending(session, request, Run(), timeout=POST_TIMEOUT)
+    answer = json.loads(raw)
+    accepted = time.perf_counter()
+    if status >= 300:
+        raise RuntimeError(f"probe {n} refused: {status} {answer}")
     probes.sent += 1
     awaited = {"stream": station, "kafka": f"{answer['published'][0]}:{answer['andon_id']}"}
     seen = await asyncio.gather(

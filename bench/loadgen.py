@@ -65,15 +65,16 @@ class Run:
 ClientScript = Callable[[int], AsyncIterator[Request]]
 
 
-async def send(session: aiohttp.ClientSession, request: Request, result: Run, **options: Any) -> int:
-    """The request's final status: a 503 is sent again after its Retry-After (bounded), counted in `resends`."""
+async def send(session: aiohttp.ClientSession, request: Request, result: Run, **options: Any) -> tuple[int, bytes]:
+    """The request's final status and body: a 503 is sent again after its Retry-After (bounded), counted in
+    `resends`."""
     for attempt in range(MAX_RESENDS + 1):
         async with session.request(
             request.method, request.url, headers=request.headers, json=request.json, **options
         ) as response:
-            await response.read()
+            body = await response.read()
             if response.status != 503 or attempt == MAX_RESENDS:
-                return response.status
+                return response.status, body
             wait = retry_after_s(response.headers.get("Retry-After"), default_s=1.0, cap_s=MAX_RETRY_AFTER_S)
         result.resends += 1
         await asyncio.sleep(wait)
@@ -95,7 +96,7 @@ async def run(script: ClientScript, *, clients: int, max_seconds: float, warmup_
                     return
                 began = time.perf_counter()
                 try:
-                    status = await send(session, request, result)
+                    status, _ = await send(session, request, result)
                 except (aiohttp.ClientError, TimeoutError):
                     result.errors += 1
                     continue
