@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.ingest import service_pids, station_script
 from bench.loadgen import Request, Run, describe
+from bench.loadgen import send as send_resending
 from bench.plant import Plant
 from bench.procs import PeakRss
 from mes_shared.auth import Role
@@ -83,15 +84,12 @@ class Sightings:
 async def send(session: aiohttp.ClientSession, request: Request, result: Run) -> None:
     began = time.perf_counter()
     try:
-        async with session.request(
-            request.method, request.url, headers=request.headers, json=request.json, timeout=POST_TIMEOUT
-        ) as response:
-            await response.read()
+        status, _ = await send_resending(session, request, result, timeout=POST_TIMEOUT)
     except (aiohttp.ClientError, TimeoutError):
         result.errors += 1
         return
     result.latencies_ms.append((time.perf_counter() - began) * 1000)
-    result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
+    result.statuses[status] = result.statuses.get(status, 0) + 1
 
 
 async def steady(
@@ -204,11 +202,12 @@ async def probe(
         body["reason"] = "freshness probe"
     sightings.expect(station)
     url = f"{plant.urls['assembly-line']}/stations/{station}/events"
-    async with session.post(url, json=body, headers=plant.terminal_headers(station), timeout=POST_TIMEOUT) as r:
-        answer = await r.json()
-        accepted = time.perf_counter()
-        if r.status >= 300:
-            raise RuntimeError(f"probe {n} refused: {r.status} {answer}")
+    request = Request("POST", url, plant.terminal_headers(station), body)
+    status, raw = await send_resending(session, request, Run(), timeout=POST_TIMEOUT)
+    answer = json.loads(raw)
+    accepted = time.perf_counter()
+    if status >= 300:
+        raise RuntimeError(f"probe {n} refused: {status} {answer}")
     probes.sent += 1
     awaited = {"stream": station, "kafka": f"{answer['published'][0]}:{answer['andon_id']}"}
     seen = await asyncio.gather(

@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 
+from bench.loadgen import MAX_RESENDS, MAX_RETRY_AFTER_S
 from mes_shared.auth import Role, issue_token
+from mes_shared.problems import retry_after_s
 
 VIN_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"  # never I, O or Q
 
@@ -59,6 +61,11 @@ class Plant:
     ) -> dict[str, Any]:
         headers = kw.pop("headers", None) or self.headers(role)
         r = await client.request(method, self.urls[service] + path, json=body, headers=headers)
+        for _ in range(MAX_RESENDS):  # a 503 is not a refusal: the same request again after its Retry-After
+            if r.status_code != 503:
+                break
+            await asyncio.sleep(retry_after_s(r.headers.get("Retry-After"), default_s=1.0, cap_s=MAX_RETRY_AFTER_S))
+            r = await client.request(method, self.urls[service] + path, json=body, headers=headers)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} {service}{path} -> {r.status_code}: {r.text[:500]}")
         return r.json()

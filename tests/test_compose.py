@@ -113,3 +113,12 @@ def test_the_demo_profile_runs_the_simulator_as_mes_up_does() -> None:
         for d in service_dirs()
     }
     assert set(demo["depends_on"]) == {d.name for d in service_dirs()}
+
+
+def test_the_service_images_run_uvicorn_as_the_script_does() -> None:
+    script = (ROOT / "deploy/scripts/services.sh").read_text()
+    protocol = re.search(r'^MES_HTTP_PROTOCOL="([^"]+)"', script, re.MULTILINE)
+    assert protocol and '--http "$MES_HTTP_PROTOCOL" --ws none' in script, "services.sh changed shape"
+    for service in service_dirs():
+        dockerfile = (service / "Dockerfile").read_text()
+        assert f"--http {protocol.group(1)} --ws none" in dockerfile, service.name

@@ -25,6 +25,11 @@ migrations_up() {
     done < <(service_dirs)
 }
 
+# How every service's uvicorn speaks HTTP (the Dockerfiles say the same): its own 400 for a request it cannot
+# parse is problem+json (mes_shared/http_server.py), and no WebSocket upgrade (none of the services has one;
+# uvicorn would refuse it with a bare text/plain 403, the app answers it as any other request).
+MES_HTTP_PROTOCOL="mes_shared.http_server:ProblemHTTPProtocol"
+
 service_pidfile() { printf '%s' "$MES_PIDS/$1.pid"; }
 service_log() { printf '%s' "$MES_LOGS/$1.log"; }
 service_pid_pattern() { printf '%s' "uvicorn --factory $2.main:create_app"; } # $1 svc, $2 module
@@ -49,7 +54,8 @@ service_up() {
     if port_open "$port"; then die_port_busy "$port" "MES_PORT_$(upper_snake "$svc")"; fi
     info "starting $svc on $url"
     start_background "$pidfile" "$log" "$MES_ROOT/services/$svc" \
-        "$MES_VENV/bin/uvicorn" --factory "$module.main:create_app" --host 127.0.0.1 --port "$port" --no-access-log
+        "$MES_VENV/bin/uvicorn" --factory "$module.main:create_app" --host 127.0.0.1 --port "$port" --no-access-log \
+        --http "$MES_HTTP_PROTOCOL" --ws none
     pid="$(head -n1 "$pidfile")"
     http_wait_ok "$url/health/ready" "$MES_START_TIMEOUT" "$pid" || rc=$?
     case "$rc" in

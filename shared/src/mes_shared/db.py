@@ -6,6 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
+# A request waiting for a database that does not answer gets its 503 within seconds, not minutes: a new
+# connection gets CONNECT_TIMEOUT_S, a wait for a free pooled one POOL_TIMEOUT_S, a statement COMMAND_TIMEOUT_S
+# (that one is longer: a report over a year of facts, a rebuild's batch, may take a while on a healthy database).
+CONNECT_TIMEOUT_S = 3.0
+POOL_TIMEOUT_S = 5.0
+COMMAND_TIMEOUT_S = 30.0
+
 
 def make_engine(url: str, *, pool_size: int = 10, application_name: str = "mes") -> AsyncEngine:
     return create_async_engine(
@@ -16,10 +23,10 @@ def make_engine(url: str, *, pool_size: int = 10, application_name: str = "mes")
         # a dead connection fails, SQLAlchemy then discards the whole pool, and the caller (a terminal) resends.
         pool_pre_ping=False,
         pool_recycle=1800,
-        pool_timeout=10,
+        pool_timeout=POOL_TIMEOUT_S,
         connect_args={
-            "timeout": 10,
-            "command_timeout": 30,
+            "timeout": CONNECT_TIMEOUT_S,
+            "command_timeout": COMMAND_TIMEOUT_S,
             "server_settings": {"application_name": application_name},
         },
     )

@@ -89,6 +89,21 @@ def _sqlstate(exc: BaseException) -> str | None:
     return None
 
 
+def input_fault(exc: BaseException) -> BaseException | None:
+    """The database's refusal of a value in `exc`'s cause chain, if any: a data exception (SQLSTATE class 22: NUL
+    in text, a number or an instant out of range) or asyncpg's own refusal of a parameter before sending it.
+    The driver's own exception is preferred to a wrapper's: it names the column or type where it can."""
+    found: BaseException | None = None
+    for current in _chain(exc):
+        state = _sqlstate(current)
+        is_asyncpg = type(current).__module__.startswith("asyncpg")
+        if (state is not None and state.startswith("22")) or (is_asyncpg and type(current).__name__ == "DataError"):
+            if is_asyncpg:
+                return current
+            found = found or current
+    return found
+
+
 def is_infrastructure_fault(exc: BaseException) -> bool:
     """True when `exc` (or anything in its cause chain) is a database or broker fault, not the input's."""
     for current in _chain(exc):

@@ -10,13 +10,13 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mes_shared.correlation import correlation_id_var
-from mes_shared.problems import problem_response
+from mes_shared.problems import answer_unexpected, faults_of
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# Each readiness check as last probed (1 passing, 0 failing): the broker and the consumers show here as degraded
+# while /health/ready stays 200, so an alert can be raised on them without taking the service out of traffic.
+READINESS = Gauge("mes_health_check_ok", "Readiness checks as last probed (1 ok, 0 failing)", ["check"])
 
 
 class JsonFormatter(logging.Formatter):
@@ -62,6 +65,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel("WARNING")
 
 
+# Routes that answer without the database: their success says nothing about it.
+_NO_DATABASE = frozenset({"unmatched", "/health/live", "/metrics", "/openapi.json", "/docs", "/redoc"})
+
+
 class CorrelationAndMetricsMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware) so it adds nothing measurable to a terminal's request."""
 
@@ -89,23 +96,18 @@ class CorrelationAndMetricsMiddleware:
 
         try:
             await self.app(scope, receive, send_with_header)
-        except Exception:
-            # Answered here, not by Starlette's outermost handler, so the 500 and its log line keep the id.
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            # Answered here, not by Starlette's outermost handler, so the answer and its log line keep the id.
             if started_response:
+                log.exception("error after the answer began on %s %s", scope["method"], scope["path"])
                 raise
-            response = problem_response(
-                500,
-                "Internal error",
-                "the service failed to handle the request; it was logged",
-                type_="/problems/internal-error",
-                instance=scope["path"],
-            )
-            await response(scope, receive, send_with_header)
+            await answer_unexpected(exc, scope)(scope, receive, send_with_header)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             method = scope["method"]
+            if status < 400 and template not in _NO_DATABASE:
+                faults_of(scope).succeeded()  # ends an outage's log: the database answered a request again
             REQUESTS.labels(method, template, str(status)).inc()
             LATENCY.labels(method, template).observe(time.perf_counter() - started)
             correlation_id_var.reset(token)

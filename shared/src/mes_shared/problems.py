@@ -1,22 +1,35 @@
-"""RFC 9457 problem details for every error a service returns."""
+"""RFC 9457 problem details for every error a service returns.
+
+Besides the problems the routes raise, the handlers here tell apart, once for every path (SQLAlchemy sessions
+and raw asyncpg alike), the errors nobody raises on purpose: the service's own database unreachable (503 with
+Retry-After: the caller sends the same request again later), a value the database refused (422: the input's
+fault) and everything else (500, logged with its traceback).
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from mes_shared.correlation import correlation_id_var
+from mes_shared.faults import OutageLog, input_fault, is_infrastructure_fault
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What a caller is told to wait before sending a request again while the database is unavailable.
+DEFAULT_RETRY_AFTER_S = 5
 
 
 class ProblemDetails(BaseModel):
@@ -79,17 +92,21 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in parts) or "body"
 
 
+def respond(problem: Problem, instance: str | None) -> JSONResponse:
+    return problem_response(
+        problem.status,
+        problem.title,
+        problem.detail,
+        type_=problem.type,
+        instance=instance,
+        headers=problem.headers,
+        **problem.extensions,
+    )
+
+
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(
-        exc.status,
-        exc.title,
-        exc.detail,
-        type_=exc.type,
-        instance=request.url.path,
-        headers=exc.headers,
-        **exc.extensions,
-    )
+    return respond(exc, request.url.path)
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -120,6 +137,8 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         404: "Not found",
         405: "Method not allowed",
         406: "Not acceptable",
+        413: "Content too large",
+        414: "URI too long",
         415: "Unsupported media type",
     }
     title = titles.get(exc.status_code, "HTTP error")
@@ -146,22 +165,109 @@ async def _on_integrity(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(
-        500,
-        "Internal error",
-        "the service failed to handle the request; it was logged",
-        type_="/problems/internal-error",
-        instance=request.url.path,
+class FaultAnswers:
+    """How the service answers an error nobody raised on purpose; one per app (`app.state.faults`).
+
+    A database outage is answered 503 + Retry-After on every request it hits, but logged in a few lines per
+    outage (`OutageLog`), not a traceback per request; the first request that succeeds again ends it."""
+
+    def __init__(self, retry_after_s: int = DEFAULT_RETRY_AFTER_S) -> None:
+        self.retry_after_s = retry_after_s
+        self.outage = OutageLog(log, "database (HTTP requests)")
+
+    def problem_for(self, exc: BaseException, method: str, path: str) -> Problem:
+        if is_infrastructure_fault(exc):
+            self.outage.failed(exc)
+            return Problem(
+                503,
+                "Service unavailable",
+                "the service's database cannot be reached just now. Send the same request again after "
+                f"{self.retry_after_s} s: its id (Idempotency-Key, terminal_event_id) makes a resend harmless",
+                type_="/problems/service-unavailable",
+                headers={"Retry-After": str(self.retry_after_s)},
+                retryable=True,
+            )
+        refused = input_fault(exc)
+        if refused is not None:
+            return _unstorable(refused, method, path)
+        log.error("unhandled error on %s %s", method, path, exc_info=exc)
+        return Problem(
+            500,
+            "Internal error",
+            "the service failed to handle the request; it was logged",
+            type_="/problems/internal-error",
+        )
+
+    def succeeded(self) -> None:
+        if self.outage.in_outage:
+            self.outage.recovered()
+
+
+def _unstorable(refused: BaseException, method: str, path: str) -> Problem:
+    """A value the input checks let through and the database refused (NUL in text, a number or an instant out
+    of range): the input's fault, so a 422 naming what the database names (a column, a type) where it can."""
+    message = str(refused).strip().splitlines()[0][:300] if str(refused).strip() else type(refused).__name__
+    names = {
+        name: value
+        for name, value in (
+            ("field", getattr(refused, "column_name", None)),
+            ("datatype", getattr(refused, "data_type_name", None)),
+        )
+        if isinstance(value, str) and value
+    }
+    log.info("value refused by the database on %s %s: %s", method, path, message)
+    return Problem(
+        422,
+        "Invalid input",
+        f"a value in the request cannot be stored: {message}",
+        type_="/problems/invalid-value",
+        **names,
     )
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def retry_after_s(value: str | None, *, default_s: float, cap_s: float) -> float:
+    """For clients: how long a `Retry-After` header (seconds or an HTTP date) asks to wait before a resend,
+    `default_s` when it says nothing usable, never more than `cap_s` (a client keeps its own deadline)."""
+    if value is None or not value.strip():
+        return default_s
+    text = value.strip()
+    if text.isdigit():
+        return min(float(text), cap_s)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return default_s
+    wait = (when if when.tzinfo else when.replace(tzinfo=UTC)) - datetime.now(UTC)
+    return min(max(wait.total_seconds(), 0.0), cap_s)
+
+
+def faults_of(scope: Scope) -> FaultAnswers:
+    app = scope.get("app")
+    found = getattr(getattr(app, "state", None), "faults", None)
+    return found if isinstance(found, FaultAnswers) else FaultAnswers()
+
+
+def answer_unexpected(exc: BaseException, scope: Scope) -> JSONResponse:
+    """The answer to an exception no handler took: 503, 422 or 500 (used by the handlers below and by the
+    outermost middleware, so that every path gives the same answer)."""
+    problem = faults_of(scope).problem_for(exc, scope.get("method", ""), scope.get("path", ""))
+    return respond(problem, scope.get("path"))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return answer_unexpected(exc, request.scope)
+
+
+def install_problem_handlers(app: FastAPI, *, retry_after_s: int = DEFAULT_RETRY_AFTER_S) -> None:
+    app.state.faults = FaultAnswers(retry_after_s)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(IntegrityError, _on_integrity)
+    # The database's and its driver's errors, on SQLAlchemy's and on raw asyncpg's paths (OSError: a refused or
+    # timed-out connection). Handled inside the app so that the answer keeps the request's correlation id.
+    for database_error in (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        app.add_exception_handler(database_error, _on_unexpected)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

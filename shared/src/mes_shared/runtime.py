@@ -18,10 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from mes_shared.consumer import ConsumerRunner, EventHandler
 from mes_shared.db import SessionFactory, asyncpg_dsn, make_engine, make_session_factory
+from mes_shared.faults import describe
 from mes_shared.relay import OutboxRelay
 from mes_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# A readiness probe's answer comes within this, whatever the database does.
+READY_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,13 @@ class Subscription:
 
 @dataclass
 class CheckResult:
+    """One readiness check. `required`: failing it means the service cannot accept writes (not ready); the
+    others (broker, consumers) only make it degraded."""
+
     name: str
     ok: bool
     detail: str
+    required: bool = False
 
 
 @dataclass
@@ -104,15 +112,19 @@ class Runtime:
             await self.stop()
 
     async def readiness(self) -> list[CheckResult]:
+        """Ready means "can accept writes": the database. The broker and the consumers are reported beside it,
+        never as unready: the outbox keeps every write while the broker is away, and a lagging consumer stops
+        no terminal (a read model behind answers a retryable 409)."""
         return [await self._check_database(), await self._check_broker(), *self._check_consumers()]
 
     async def _check_database(self) -> CheckResult:
         try:
-            async with self.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), 2.0)
-            return CheckResult("database", True, "ok")
+            # The whole check, connecting included, within a probe's patience.
+            async with asyncio.timeout(READY_TIMEOUT_S), self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            return CheckResult("database", True, "ok", required=True)
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            return CheckResult("database", False, f"{type(exc).__name__}: {exc}")
+            return CheckResult("database", False, describe(exc), required=True)
 
     async def _check_broker(self) -> CheckResult:
         # Cached briefly: readiness probes must not hammer the broker.
@@ -123,8 +135,8 @@ class Runtime:
             await asyncio.wait_for(admin.start(), 3.0)
             await asyncio.wait_for(admin.list_topics(), 3.0)
             result = CheckResult("broker", True, "ok")
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            result = CheckResult("broker", False, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - any failure means degraded
+            result = CheckResult("broker", False, f"degraded (writes wait in the outbox): {describe(exc)}")
         finally:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(admin.close(), 3.0)
@@ -138,5 +150,5 @@ class Runtime:
             health = consumer.health
             ok = health.running and health.lag <= limit
             detail = f"lag {health.lag}" if health.running else f"not running: {health.last_error or 'starting'}"
-            results.append(CheckResult(f"consumer:{consumer.name}", ok, detail))
+            results.append(CheckResult(f"consumer:{consumer.name}", ok, detail if ok else f"degraded: {detail}"))
         return results

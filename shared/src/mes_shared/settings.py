@@ -39,8 +39,14 @@ class ServiceSettings(BaseSettings):
     # it never joins the groups of the service that `./mes up` runs.
     consumer_group_prefix: str = Field(default="", max_length=100, pattern=r"^[A-Za-z0-9._-]*$")
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
-    # A consumer this far behind, or silent while behind for longer than this, makes /health/ready fail.
+    # A consumer this far behind is reported degraded by /health/ready (never unready: see service_app.py).
     ready_max_consumer_lag: int = Field(default=10_000, ge=0)
+    # Limits before work: a request body larger than this is refused 413 while it is read (never buffered
+    # whole); routes that take a backlog or a file declare a larger limit of their own (see service_app.py).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_bulk_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    # What a caller is told to wait (Retry-After) before resending a request the database could not take.
+    retry_after_s: int = Field(default=5, ge=1, le=300)
 
     @field_validator("database_url")
     @classmethod

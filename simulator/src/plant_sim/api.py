@@ -1,6 +1,7 @@
 """The services' public HTTP APIs, as the simulator's users reach them: a bearer token per user, JSON in and
-out, and patience with the network (a dropped connection or a 502/503/504 is sent again; the request's own
-id makes that harmless)."""
+out, and patience with the network (a dropped connection or a 502/503/504 is sent again, after the answer's
+`Retry-After` when it has one; the request's own id makes that harmless). A service that stays unavailable
+past the resend deadline raises `ServiceUnavailable`: its 503 is never an answer, so never a refusal."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from typing import Any
 import httpx
 
 from mes_shared.auth import Role, issue_token
+from mes_shared.problems import retry_after_s
 from plant_sim.requests import SERVICES, Call
 
 TOKEN_TTL = timedelta(hours=12)
 RESEND_STATUSES = frozenset({502, 503, 504})
+# The longest a Retry-After is taken at its word: a wait is also cut short at the resend deadline.
+MAX_RETRY_AFTER_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +105,18 @@ class Api:
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 if time.monotonic() > deadline:
                     raise ServiceUnavailable(f"{service} {method} {path}: {exc!r}") from exc
+                wait = delay
             else:
-                if response.status_code not in RESEND_STATUSES or time.monotonic() > deadline:
+                if response.status_code not in RESEND_STATUSES:
                     return Answer(response.status_code, _body(response))
+                if time.monotonic() > deadline:
+                    raise ServiceUnavailable(
+                        f"{service} {method} {path}: still {response.status_code} after {self._resend_for_s:.0f} s: "
+                        + str(_body(response))[:300]
+                    )
+                wait = retry_after_s(response.headers.get("retry-after"), default_s=delay, cap_s=MAX_RETRY_AFTER_S)
             self.resends += 1
-            await asyncio.sleep(delay)
+            await asyncio.sleep(max(0.0, min(wait, deadline - time.monotonic())))
             delay = min(delay * 2, 5.0)
 
     async def wait_ready(self, *, timeout_s: float = 60.0) -> None:

@@ -1,4 +1,6 @@
-"""assembly-line's composition root. Run with `uvicorn --factory assembly_line.main:create_app`."""
+"""assembly-line's composition root. Run with
+`uvicorn --factory assembly_line.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol --ws none`
+as deploy/scripts/services.sh does."""
 
 import gc
 from collections.abc import AsyncIterator
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[station_events.router, configuration.router, build_orders.router, reads.router],
         runtime_factory=build_runtime,
         configure=configure,
+        # A terminal's backlog may be larger than any single request (up to max_batch_events events).
+        body_limits={"/stations/{station}/events:batch": settings.max_bulk_body_bytes},
     )
 
 

@@ -1,4 +1,6 @@
-"""kit-receiving's composition root. Run with `uvicorn --factory kit_receiving.main:create_app`."""
+"""kit-receiving's composition root. Run with
+`uvicorn --factory kit_receiving.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol --ws none`
+as deploy/scripts/services.sh does."""
 
 from fastapi import FastAPI
 

@@ -1,4 +1,6 @@
-"""reporting's composition root. Run with `uvicorn --factory reporting.main:create_app`."""
+"""reporting's composition root. Run with
+`uvicorn --factory reporting.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol --ws none`
+as deploy/scripts/services.sh does."""
 
 from fastapi import FastAPI
 

@@ -1,4 +1,6 @@
-"""workforce's composition root. Run with `uvicorn --factory workforce.main:create_app`."""
+"""workforce's composition root. Run with
+`uvicorn --factory workforce.main:create_app --http mes_shared.http_server:ProblemHTTPProtocol --ws none`
+as deploy/scripts/services.sh does."""
 
 from fastapi import FastAPI
 
@@ -18,12 +20,15 @@ the broken `rule`. Lines and stations are those assembly-line configures (`mes.l
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     return create_service_app(
         service=SERVICE,
-        settings=settings or Settings(),
+        settings=settings,
         title="MES workforce",
         description=DESCRIPTION,
         routers=routers,
         runtime_factory=build_runtime,
         configure=install_domain_errors,
+        # HR's CSV file: the route itself refuses one over import_max_bytes, with the import's own rule.
+        body_limits={"/employees/import": max(settings.max_bulk_body_bytes, settings.import_max_bytes)},
     )

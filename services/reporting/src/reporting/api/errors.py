@@ -40,6 +40,7 @@ async def _on_unavailable(request: Request, exc: Exception) -> JSONResponse:
         type_="/problems/projections-unavailable",
         instance=request.url.path,
         headers={"Retry-After": "2"},
+        retryable=True,
     )
 
 
