@@ -21,7 +21,7 @@ from mes_shared.auth import Role
 from plant_sim.api import Api, ServiceUnavailable
 from plant_sim.requests import SERVICES, Call
 
-SECRET = "simulator-resend-tests-" + "k" * 40
+SECRET = "simulator-resend-tests-sq8czAF6H7xpXFicCE5yecrugws7sx1TxOFM9aay7kji08pOBNeNog"
 RETRY_AFTER_S = 1
 
 

@@ -29,7 +29,7 @@ def app() -> FastAPI:
     settings = ServiceSettings(
         database_url="postgresql+asyncpg://mes:mes@127.0.0.1:1/none",
         kafka_bootstrap_servers="127.0.0.1:1",
-        auth_secret="readiness-unit-tests-" + "r" * 40,
+        auth_secret="readiness-unit-tests-ICJVNZWoJ4TaFo8WyShs0jsII2w1BNkgEjU5HtNnucb-QPUAMESssQ",
     )
     application = create_service_app(
         service="probe",

@@ -50,8 +50,9 @@ async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 # Raised by the hot path's own asyncpg statements (SQLAlchemy's IntegrityError is mapped by mes_shared): two
-# writes raced, or the database broke a deadlock. Nothing was written; the caller sends it again.
-RACES = (asyncpg.exceptions.IntegrityConstraintViolationError, asyncpg.exceptions.TransactionRollbackError)
+# writes raced. Nothing was written; the caller sends it again. A deadlock or serialization failure is the
+# database's own fault, answered 503 with Retry-After by the shared handlers.
+RACES = (asyncpg.exceptions.IntegrityConstraintViolationError,)
 
 
 def concurrent_conflict(instance: str) -> dict[str, Any]:

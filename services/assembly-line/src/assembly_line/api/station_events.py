@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import asyncpg
@@ -18,10 +17,8 @@ from assembly_line.service.station_events import Recorded, record_event, termina
 from mes_shared.auth import Principal
 from mes_shared.commands import REPLAYED_HEADER
 from mes_shared.correlation import correlation_id_var
-from mes_shared.faults import describe, is_infrastructure_fault
-from mes_shared.problems import PROBLEM_RESPONSES, Problem
-
-log = logging.getLogger(__name__)
+from mes_shared.faults import is_infrastructure_fault
+from mes_shared.problems import PROBLEM_RESPONSES, Problem, faults_of
 
 router = APIRouter(tags=["station events"])
 
@@ -120,20 +117,17 @@ async def _one_of_batch(
     conn: asyncpg.Connection, index: int, item: Any, station: str, principal: Principal, request: Request
 ) -> schemas.BatchItemResult:
     """One event of a backlog, judged alone: whatever is wrong with it is its own refusal, never the batch's."""
-    instance = request.url.path
     event_id = item.get("terminal_event_id") if isinstance(item, dict) else None
     event_id = event_id if isinstance(event_id, str) else None
     try:
         event = EVENT.validate_python(item)
         recorded = await _record(conn, request, principal, station, event)
     except Exception as exc:  # every fault of the event is its own result; the infrastructure's is re-raised
-        problem = _problem_of_item(exc, instance)
+        problem = _problem_of_item(exc, request)
         if problem is None:
             # The database failed, not the event: stop here with the service's 503. The events before it are
             # committed (each in its own transaction), so the terminal's resend replays them and goes on.
             raise
-        if problem["status"] >= 500:
-            log.error("batch item %d (%s) at %s failed", index, event_id, station, exc_info=exc)
         return _refused(index, event_id, problem)
     return schemas.BatchItemResult(
         index=index,
@@ -144,9 +138,10 @@ async def _one_of_batch(
     )
 
 
-def _problem_of_item(exc: Exception, instance: str) -> dict[str, Any] | None:
-    """The problem a backlog event gets for `exc` (the hot path's own asyncpg statements), as it would get
-    posted alone; None for a fault of the infrastructure, which says nothing about the event."""
+def _problem_of_item(exc: Exception, request: Request) -> dict[str, Any] | None:
+    """The problem a backlog event gets for `exc`, the one it would get posted alone; None for a fault of the
+    infrastructure, which says nothing about the event."""
+    instance = request.url.path
     if isinstance(exc, ValidationError):
         return _invalid(exc, instance)
     if isinstance(exc, DomainError | Problem):
@@ -155,19 +150,9 @@ def _problem_of_item(exc: Exception, instance: str) -> dict[str, Any] | None:
         return None
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):  # raced with the same event sent meanwhile
         return concurrent_conflict(instance)
-    if isinstance(exc, asyncpg.DataError):
-        # A value PostgreSQL refuses (a NUL in text, an instant out of its range): the event's own fault.
-        refusal = Problem(
-            422,
-            "Invalid input",
-            f"a value of this event cannot be stored: {describe(exc)}",
-            type_="/problems/invalid-value",
-        )
-        return problem_body(refusal, instance)
-    # A fault of ours with this event alone: it is refused (the same way on every resend, logged) so the
-    # backlog behind it is still recorded.
-    failure = Problem(500, "Internal error", "the service failed to handle this event; it was logged")
-    return problem_body(failure, instance)
+    # A value the database refuses (422) or a failure of ours with this event alone (500, logged): refused, the
+    # same way on every resend, so the backlog behind it is still recorded.
+    return problem_body(faults_of(request.scope).problem_for(exc, request.method, instance), instance)
 
 
 def _refused(index: int, event_id: str | None, problem: dict[str, Any]) -> schemas.BatchItemResult:
