@@ -175,3 +175,54 @@ async def test_expiry_takes_effect_by_itself_and_is_announced_once(
     assert (expired.payload().station, expired.payload().level) == (line.stations[0], "qualified")
     [row] = await db.rows("SELECT * FROM qualification_history WHERE employee_id = $1 AND action = 'expired'", eid)
     assert row["actor"] == "workforce-sweeper"
+
+
+async def test_history_from_a_training_record_is_recorded_at_its_own_times(
+    api: Any, make_line: Callable[..., Any], make_employee: Callable[..., Any], tap: KafkaTap, tools: SimpleNamespace
+) -> None:
+    """Qualifications held last year, entered today with the times they happened: each change is judged and
+    published at its own time, an expired grant is announced as expired, and a change that would contradict
+    what is already recorded is refused."""
+    line = await make_line(calendar=False)
+    eid = (await make_employee())["employee_id"]
+    station = line.stations[0]
+    now = datetime.now(UTC)
+    t = {n: (now + timedelta(days=n)).isoformat() for n in (-400, -300, -200, -100, -50, -10, -5, -2, 30)}
+    grants = f"/employees/{eid}/qualifications"
+
+    def grant(level: str, until: int, at: int) -> dict[str, str]:
+        return {"station": station, "level": level, "valid_until": t[until], "granted_at": t[at]}
+
+    r = await api.post(grants, grant("trainee", -200, -300))
+    assert r.status_code == 201, r.text
+    assert (r.json()["state"], r.json()["valid_from"]) == ("expired", r.json()["valid_from"])
+    assert datetime.fromisoformat(r.json()["valid_from"]) == datetime.fromisoformat(t[-300])
+    # Without its time, a validity already past is refused, saying how to record history.
+    past = {"station": station, "level": "trainee", "valid_from": t[-100], "valid_until": t[-10]}
+    r = await api.post(grants, past)
+    tools.assert_problem(r, 422, rule="qualification.validity.past", mentions=("state when it was granted",))
+    # A grant dated before the recorded one would rewrite its history.
+    tools.assert_problem(
+        await api.post(grants, grant("trainee", -300, -400)), 409, rule="qualification.before-recorded"
+    )
+    r = await api.post(grants, grant("qualified", -10, -100))
+    assert r.status_code == 201 and r.json()["state"] == "expired", r.text
+    # Its expiry is recorded: a revocation dated before it would contradict what was published.
+    r = await api.post(f"{grants}/{station}/revocation", {"reason": "audit", "revoked_at": t[-50]})
+    tools.assert_problem(r, 409, rule="qualification.before-recorded")
+    r = await api.post(grants, grant("trainer", 30, -5))
+    assert r.status_code == 201 and r.json()["state"] == "valid", r.text
+    r = await api.post(f"{grants}/{station}/revocation", {"reason": "audit", "revoked_at": t[-2]})
+    assert r.status_code == 200 and r.json()["state"] == "revoked", r.text
+
+    wanted = [
+        ("granted", -300),
+        ("expired", -200),
+        ("granted", -100),
+        ("expired", -10),
+        ("granted", -5),
+        ("revoked", -2),
+    ]
+    events = await tap.wait_for(eid, len(wanted) + 1)  # the registration too
+    changes = [(e.type.split(".")[2], e.time) for e in events if e.type.startswith("mes.qualification.")]
+    assert changes == [(kind, datetime.fromisoformat(t[n])) for kind, n in wanted]

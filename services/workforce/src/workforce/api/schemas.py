@@ -215,20 +215,32 @@ class RecallProgressView(BaseModel):
 # ---- qualifications -----------------------------------------------------------------------------
 
 
+_STATED = (
+    "When it happened (a late entry, a training record's history); default now, never in the future. The rules "
+    "are judged as of that time"
+)
+
+
 class GrantIn(Body):
     station: StationCode
     level: LevelName
-    valid_from: Instant | None = Field(default=None, description="Default: now")
-    valid_until: Instant = Field(description="Exclusive: at this instant the qualification has expired")
+    valid_from: Instant | None = Field(default=None, description="Default: when it was granted")
+    valid_until: Instant = Field(
+        description="Exclusive: at this instant the qualification has expired. It may be past already when the "
+        "grant records history (granted_at before it): the qualification is then recorded as expired"
+    )
+    granted_at: Instant | None = Field(default=None, description=_STATED)
 
 
 class RenewIn(Body):
     level: LevelName | None = Field(default=None, description="Default: the current level")
     valid_until: Instant
+    renewed_at: Instant | None = Field(default=None, description=_STATED)
 
 
 class RevokeIn(Body):
     reason: NonBlank
+    revoked_at: Instant | None = Field(default=None, description=_STATED)
 
 
 class ExpiringQualification(QualificationView):

@@ -1,7 +1,9 @@
 """Qualifications: an employee may work a station (or a skill) at a level, from a date until an expiry.
 
 One qualification per (employee, station): a grant creates it, a renewal extends it (and may change
-its level), a revocation ends it now, and its expiry ends it by itself at `valid_until`. Validity at an
+its level), a revocation ends it, and its expiry ends it by itself at `valid_until`. Every command takes
+the time it happened (`now`: the server's clock, or a time stated for history or a late entry) and is
+judged as of that time. Validity at an
 instant t is `valid_from <= t < valid_until` and t before any revocation: at exactly `valid_until` it
 has expired. Every level counts as qualified to work there; coverage counts the levels separately.
 
@@ -92,7 +94,8 @@ def _require_window(valid_from: datetime, valid_until: datetime, now: datetime, 
     if valid_until <= now:
         raise InvalidInput(
             "qualification.validity.past",
-            f"{what}: valid_until {valid_until.isoformat()} has already passed (now {now.isoformat()})",
+            f"{what}: valid_until {valid_until.isoformat()} had already passed at {now.isoformat()}, when this "
+            "happened; to record history, state when it was granted or renewed",
         )
 
 
@@ -160,7 +163,14 @@ class Qualification:
     def grant_again(
         self, *, level: Level, valid_from: datetime, valid_until: datetime, now: datetime
     ) -> list[QualificationEvent]:
-        """A new grant where the previous one has ended (expired or revoked)."""
+        """A new grant where the previous one has ended (expired or revoked). `now` is when it happened: a
+        grant dated before the recorded qualification began would rewrite its history, and is refused."""
+        if now < self.valid_from:
+            raise Conflict(
+                "qualification.before-recorded",
+                f"employee {self.employee_id} holds a qualification for {self.station} recorded from "
+                f"{self.valid_from.isoformat()}; a grant at {now.isoformat()}, before it, cannot be entered",
+            )
         state = self.state(now)
         if state in (QualificationState.VALID, QualificationState.PENDING):
             raise Conflict(
@@ -174,6 +184,15 @@ class Qualification:
         self.revoked_at = self.revoke_reason = None
         return [*events, self._granted(now)]
 
+    def _require_not_before_published_expiry(self, now: datetime, what: str) -> None:
+        """A change dated before an expiry already announced would contradict it: facts go in their order."""
+        if self.expiry_announced_for is not None and self.expiry_announced_for == self.valid_until > now:
+            raise Conflict(
+                "qualification.before-recorded",
+                f"the qualification of {self.employee_id} for {self.station} is recorded as expired at "
+                f"{self.valid_until.isoformat()}; a {what} at {now.isoformat()}, before that, cannot be entered",
+            )
+
     def renew(self, *, level: Level, valid_until: datetime, now: datetime) -> list[QualificationEvent]:
         """Extend (and maybe re-level) a qualification that was not revoked.
 
@@ -181,6 +200,7 @@ class Qualification:
         lapsed, the renewed one is valid from now, and the lapse is announced first if it was not yet.
         """
         level = Level(level)
+        self._require_not_before_published_expiry(now, "renewal")
         state = self.state(now)
         if state is QualificationState.REVOKED:
             raise Conflict(
@@ -209,6 +229,7 @@ class Qualification:
     def revoke(self, *, reason: str, now: datetime) -> list[QualificationEvent]:
         """No longer valid from now. Revoking a revoked qualification changes nothing."""
         reason = require_text(reason, "reason of a revocation").strip()
+        self._require_not_before_published_expiry(now, "revocation")
         state = self.state(now)
         if state is QualificationState.REVOKED:
             return []

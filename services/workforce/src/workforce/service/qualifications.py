@@ -10,7 +10,7 @@ from workforce.api import schemas
 from workforce.domain import InvalidInput, Level, NotFound, Qualification, QualificationEvent, is_skill
 from workforce.service import queries
 from workforce.service.employees import load_employee
-from workforce.service.policy import utc_now
+from workforce.service.policy import MAX_CLOCK_SKEW, utc_now
 from workforce.service.wire import emit_qualification_events, qualification_history
 
 
@@ -52,12 +52,24 @@ def _view(q: Qualification, now: datetime) -> schemas.QualificationView:
     return queries.qualification_view(q, now)
 
 
+def _happened(stated: datetime | None, now: datetime, what: str) -> datetime:
+    """When a change happened: the time stated (history, a late entry) or now; never ahead of the clock."""
+    if stated is None:
+        return now
+    if stated > now + MAX_CLOCK_SKEW:
+        raise InvalidInput(
+            "qualification.at.in-future", f"{what} {stated.isoformat()} is in the future (now {now.isoformat()})"
+        )
+    return stated
+
+
 async def grant(uow: UnitOfWork, employee_id: str, body: schemas.GrantIn) -> Outcome:
     employee = await load_employee(uow, employee_id)
     employee.require_not_left("granted a qualification")
     await require_station(uow, body.station)
     now = utc_now()
-    valid_from = body.valid_from or now
+    at = _happened(body.granted_at, now, "granted_at")
+    valid_from = body.valid_from or at
     existing = await Qualifications(uow.session).get(employee_id, body.station, for_update=True)
     if existing is None:
         q, events = Qualification.grant(
@@ -66,11 +78,12 @@ async def grant(uow: UnitOfWork, employee_id: str, body: schemas.GrantIn) -> Out
             level=Level(body.level),
             valid_from=valid_from,
             valid_until=body.valid_until,
-            now=now,
+            now=at,
         )
     else:
         q = existing
-        events = q.grant_again(level=Level(body.level), valid_from=valid_from, valid_until=body.valid_until, now=now)
+        events = q.grant_again(level=Level(body.level), valid_from=valid_from, valid_until=body.valid_until, now=at)
+    events += q.expire(now)  # history that has already expired is announced as expired at once
     await _save(uow, q, events, now)
     return Outcome(201, _view(q, now))
 
@@ -80,7 +93,8 @@ async def renew(uow: UnitOfWork, employee_id: str, station: str, body: schemas.R
     employee.require_not_left("granted a qualification")
     q = await _load(uow, employee_id, station)
     now = utc_now()
-    events = q.renew(level=Level(body.level) if body.level else q.level, valid_until=body.valid_until, now=now)
+    at = _happened(body.renewed_at, now, "renewed_at")
+    events = q.renew(level=Level(body.level) if body.level else q.level, valid_until=body.valid_until, now=at)
     if events:
         await _save(uow, q, events, now)
     return Outcome(200, _view(q, now))
@@ -90,7 +104,7 @@ async def revoke(uow: UnitOfWork, employee_id: str, station: str, body: schemas.
     await load_employee(uow, employee_id)
     q = await _load(uow, employee_id, station)
     now = utc_now()
-    events = q.revoke(reason=body.reason, now=now)
+    events = q.revoke(reason=body.reason, now=_happened(body.revoked_at, now, "revoked_at"))
     if events:
         await _save(uow, q, events, now)
     return Outcome(200, _view(q, now))
