@@ -6,61 +6,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
 import sqlalchemy as sa
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from shared_consumers import applied_rows, at_least, publish, recorder, running
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from mes_shared.consumer import ConsumerRunner
 from mes_shared.db import SessionFactory
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import make_producer
 from mes_shared.platform_tables import inbox
 from mes_shared.testing import KafkaTap, eventually, require_env
 from mes_shared.topics import DEAD_LETTER
 
 pytestmark = pytest.mark.integration
-
-
-async def publish(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> None:
-    producer = make_producer(bootstrap, client_id="test-publisher")
-    await producer.start()
-    try:
-        for key, value in records:
-            await producer.send_and_wait(topic, value=value, key=key.encode())
-    finally:
-        await producer.stop()
-
-
-@asynccontextmanager
-async def running(runner: ConsumerRunner) -> AsyncIterator[ConsumerRunner]:
-    await runner.start()
-    try:
-        yield runner
-    finally:
-        await runner.stop()
-
-
-def recorder(applied: sa.Table, name: str) -> Callable[[AsyncSession, Envelope], Awaitable[None]]:
-    async def handle(session: AsyncSession, envelope: Envelope) -> None:
-        if envelope.data.get("poison"):
-            raise ValueError(f"cannot apply probe {envelope.data['seq']}: it is poison")
-        await session.execute(
-            sa.insert(applied).values(
-                consumer=name, event_id=envelope.id, subject=envelope.subject, seq=envelope.data["seq"]
-            )
-        )
-
-    return handle
-
-
-async def applied_rows(sessions: SessionFactory, applied: sa.Table, name: str) -> list[sa.Row]:
-    async with sessions() as session:
-        return list(await session.execute(sa.select(applied).where(applied.c.consumer == name).order_by(applied.c.id)))
 
 
 async def test_the_same_event_twice_is_applied_once(
@@ -86,7 +48,7 @@ async def test_the_same_event_twice_is_applied_once(
         bootstrap_servers=bootstrap,
     )
     async with running(runner):
-        rows = await eventually(lambda: _at_least(sessions, applied_table, name, 2), what="two applied events")
+        rows = await eventually(lambda: at_least(sessions, applied_table, name, 2), what="two applied events")
         await eventually(lambda: _lag_zero(runner), what="consumer caught up")
     rows = await applied_rows(sessions, applied_table, name)
     assert [(r.event_id, r.seq) for r in rows] == [(first.id, 1), (second.id, 2)]
@@ -129,7 +91,7 @@ async def test_a_poison_event_is_dead_lettered_and_the_partition_moves_on(
             retry_delay_s=0.01,
         )
         async with running(runner):
-            rows = await eventually(lambda: _at_least(sessions, applied_table, name, 1), what="the good event")
+            rows = await eventually(lambda: at_least(sessions, applied_table, name, 1), what="the good event")
             mine = await eventually(lambda: _dead_for(dead_letters, name, 2), what="two dead letters")
         assert [r.seq for r in rows] == [2]
         headers = [dict(r.headers) for r in mine]
@@ -163,7 +125,7 @@ async def test_events_of_one_key_are_applied_in_order(
         batch_size=7,
     )
     async with running(runner):
-        await eventually(lambda: _at_least(sessions, applied_table, name, 300), what="300 applied events")
+        await eventually(lambda: at_least(sessions, applied_table, name, 300), what="300 applied events")
     rows = await applied_rows(sessions, applied_table, name)
     for key in keys:
         assert [r.seq for r in rows if r.subject == key] == list(range(60))
@@ -204,7 +166,7 @@ async def test_events_of_other_types_are_passed_over_without_an_inbox_row(
     # A group that follows the probes' type applies every one of them.
     fresh = f"{name}-b"
     async with running(runner(fresh, frozenset({probes[0].type}))):
-        rows = await eventually(lambda: _at_least(sessions, applied_table, fresh, 3), what="three applied probes")
+        rows = await eventually(lambda: at_least(sessions, applied_table, fresh, 3), what="three applied probes")
     assert [r.seq for r in rows] == [0, 1, 2]
 
 
@@ -270,7 +232,7 @@ async def test_a_database_refusing_connections_delays_an_event_and_never_dead_le
         retry_delay_s=0.01,
     )
     async with running(runner):
-        await eventually(lambda: _at_least(sessions, applied_table, name, 1), what="the first event")
+        await eventually(lambda: at_least(sessions, applied_table, name, 1), what="the first event")
         await eventually(lambda: _committed_is(bootstrap, name, tp, 1), what="the first offset committed")
         try:
             await refuse_connections(True)
@@ -287,7 +249,7 @@ async def test_a_database_refusing_connections_delays_an_event_and_never_dead_le
         finally:
             await refuse_connections(False)
             await engine.dispose()  # the pool's connections were ended
-        rows = await eventually(lambda: _at_least(sessions, applied_table, name, 2), what="the delayed event")
+        rows = await eventually(lambda: at_least(sessions, applied_table, name, 2), what="the delayed event")
         await eventually(lambda: _committed_is(bootstrap, name, tp, 2), what="its offset committed")
     assert [(r.event_id, r.seq) for r in rows] == [(first.id, 1), (second.id, 2)]
     assert dead_for(dead_letters, name) == []
@@ -329,7 +291,7 @@ async def test_a_connection_lost_after_a_content_failure_re_reads_the_batch_and_
         retry_delay_s=0.01,
     )
     async with running(runner):
-        await eventually(lambda: _at_least(sessions, applied_table, name, 3), what="all three events")
+        await eventually(lambda: at_least(sessions, applied_table, name, 3), what="all three events")
         await eventually(lambda: _lag_zero(runner), what="consumer caught up")
     rows = await applied_rows(sessions, applied_table, name)
     assert [r.seq for r in rows] == [0, 1, 2]
@@ -340,11 +302,6 @@ async def test_a_connection_lost_after_a_content_failure_re_reads_the_batch_and_
 
 async def _committed_is(bootstrap: str, group: str, tp: TopicPartition, offset: int) -> bool:
     return await committed(bootstrap, group, tp) == offset
-
-
-async def _at_least(sessions: SessionFactory, applied: sa.Table, name: str, n: int) -> list[sa.Row] | None:
-    rows = await applied_rows(sessions, applied, name)
-    return rows if len(rows) >= n else None
 
 
 async def _lag_zero(runner: ConsumerRunner) -> bool:
