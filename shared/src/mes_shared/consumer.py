@@ -125,8 +125,9 @@ class ConsumerLoop:
         self._timeout_s = kafka_timeout_s
         self._task: asyncio.Task[None] | None = None
         self._backoff = Backoff(initial_s=0.5, cap_s=10.0)
-        self._broker = OutageLog(log, f"consumer {name}: the broker")
-        self._batches = OutageLog(log, f"consumer {name}: applying events (its database)")
+        self._broker = OutageLog(log, f"consumer {name}'s broker")
+        # Faults while applying a batch: its database, mostly (or the broker, sending a dead letter).
+        self._batches = OutageLog(log, f"consumer {name}'s database")
         self.health = ConsumerHealth()
 
     async def start(self) -> None:

@@ -58,10 +58,11 @@ def _headers(record: ConsumerRecord) -> dict[str, str]:
 
 
 def origin_of(record: ConsumerRecord) -> Origin:
-    if record.topic == DEAD_LETTER_REPLAY.name:
-        h = _headers(record)
+    h = _headers(record) if record.topic == DEAD_LETTER_REPLAY.name else {}
+    try:
         return Origin(h["dlt_topic"], int(h["dlt_partition"]), int(h["dlt_offset"]))
-    return Origin(record.topic, record.partition, record.offset)
+    except (KeyError, ValueError):  # not a replay, or one written by hand without them: where it was read
+        return Origin(record.topic, record.partition, record.offset)
 
 
 def replay_is_for(record: ConsumerRecord, consumer: str) -> bool:
