@@ -10,7 +10,7 @@ the others and never onto its domain topic (whose log reporting is rebuilt from)
 repeated replay harmless. A replay record names the dead letter it came from, which is how `list` shows
 what was replayed. Reporting's projections are cured by a rebuild instead (their dead letters say so).
 
-    python -m mes_shared.dead_letters list [--consumer NAME] [--all]
+    python -m mes_shared.dead_letters list [--consumer NAME] [--pending]
     python -m mes_shared.dead_letters show ID
     python -m mes_shared.dead_letters replay ID [ID ...] | --consumer NAME [--again]
 """
@@ -291,7 +291,7 @@ def _show(entry: Entry) -> str:
 async def _main(args: argparse.Namespace) -> int:
     found = await entries(args.bootstrap)
     if args.command == "list":
-        shown = [e for e in found if args.consumer in (None, e.consumer) and (args.all or not e.replays)]
+        shown = [e for e in found if args.consumer in (None, e.consumer) and (not args.pending or not e.replays)]
         for entry in shown:
             print(entry.summary())
         print(f"{len(shown)} dead letter(s) shown of {len(found)}", file=sys.stderr)
@@ -326,9 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mes_shared.dead_letters", description=__doc__.split("\n")[0])
     parser.add_argument("--bootstrap", default=os.environ.get("MES_KAFKA_BOOTSTRAP", "127.0.0.1:59092"))
     commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="one line per dead letter not replayed yet")
+    listing = commands.add_parser("list", help="one line per dead letter, with when it was replayed")
     listing.add_argument("--consumer", help="only this consumer's")
-    listing.add_argument("--all", action="store_true", help="also those already replayed")
+    listing.add_argument("--pending", action="store_true", help="only those not replayed yet")
     show = commands.add_parser("show", help="one dead letter in full, with its event")
     show.add_argument("id", help="the dead letter's id, <partition>:<offset>, as `list` prints it")
     again = commands.add_parser("replay", help="send dead letters back to the consumer each failed in")
