@@ -169,14 +169,17 @@ class ConsumerLoop:
                 self.health.running = True
                 while True:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
-                    self._broker.recovered()
+                    if batches:  # records came: the broker answers (getmany also returns nothing while it is down)
+                        self._broker.recovered()
                     await self._apply_fetched(consumer, dead_letters, batches)
                     await self._update_lag(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - rebuild the clients and resume from the committed offsets
-                self.health.last_error = describe(exc)
-                self._broker.failed(exc)
+                # A timeout's cause chain ends in the CancelledError of the call it cut short: say what it was.
+                reason = "no answer within the timeout" if isinstance(exc, TimeoutError) else describe(exc)
+                self.health.last_error = reason
+                self._broker.failed(reason)
                 await asyncio.sleep(self._backoff.next_delay())
             finally:
                 self.health.running = False
