@@ -3,13 +3,13 @@ now and then, and say when it ends; the Kafka client's own lines are capped (`ka
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mes_shared import kafka, outbox
@@ -20,6 +20,7 @@ from mes_shared.kafka import QuietClientLogs
 from mes_shared.observability import configure_logging
 from mes_shared.platform_tables import outbox as outbox_table
 from mes_shared.relay import OutboxRelay
+from mes_shared.testing import eventually
 
 NOBODY_LISTENS = "127.0.0.1:1"  # connection refused at once: a real broker outage
 
@@ -91,7 +92,12 @@ async def test_a_broker_outage_gives_a_few_lines_per_service(
     await consumer.start()
     await relay.start()
     try:
-        await asyncio.sleep(4)  # the outage: both keep retrying all along
+
+        async def both_retried() -> bool:
+            relay_failures = REGISTRY.get_sample_value("mes_outbox_publish_failures_total", {"service": "quiet-test"})
+            return consumer.health.failures >= 4 and (relay_failures or 0) >= 4
+
+        await eventually(both_retried, what="the consumer and the relay to retry four times each")
     finally:
         await consumer.stop()
         await relay.stop()

@@ -70,6 +70,8 @@ class ConsumerHealth:
     last_record_monotonic: float | None = None
     last_error: str | None = None
     running: bool = False
+    # Faults of the database or broker since a batch was last applied (each one re-read after a back-off).
+    failures: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ class ConsumerLoop:
                 # A timeout's cause chain ends in the CancelledError of the call it cut short: say what it was.
                 reason = "no answer within the timeout" if isinstance(exc, TimeoutError) else describe(exc)
                 self.health.last_error = reason
+                self.health.failures += 1
                 self._broker.failed(reason)
                 await asyncio.sleep(self._backoff.next_delay())
             finally:
@@ -201,6 +204,7 @@ class ConsumerLoop:
             except Exception as exc:  # nothing of it counted: read it (and what follows) again
                 self._seek_back(consumer, units[index:])
                 self.health.last_error = describe(exc)
+                self.health.failures += 1
                 if is_infrastructure_fault(exc):
                     self._batches.failed(exc)
                 else:  # a fault of the consumer's own code, not of an event (those are judged inside apply)
@@ -211,6 +215,7 @@ class ConsumerLoop:
             self._backoff.reset()
             self.health.last_record_monotonic = time.monotonic()
             self.health.last_error = None
+            self.health.failures = 0
             await self._commit(consumer, reached)
 
     def _seek_back(self, consumer: AIOKafkaConsumer, units: list[list[ConsumerRecord]]) -> None:
