@@ -287,19 +287,27 @@ class ConsumerRunner(ConsumerLoop):
         self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord], dead_letters: DeadLetters
     ) -> dict[TopicPartition, int]:
         poison: list[Judged] = []
+        applied = duplicates = 0
         async with self._sessions() as session, session.begin():
             for record in records:
-                judged = await self._apply_one(session, record)
-                if judged is not None:
-                    poison.append(judged)
+                outcome = await self._apply_one(session, record)
+                if isinstance(outcome, Judged):
+                    poison.append(outcome)
+                elif outcome is True:
+                    applied += 1
+                elif outcome is False:
+                    duplicates += 1
             # Sent last, inside the transaction: a fault before the commit dead-letters nothing for good
             # (the batch is read again), and a failed send rolls the batch back.
             for judged in poison:
                 await dead_letters.send(judged)
+        PROCESSED.labels(self.name).inc(applied)  # counted once committed: a batch read again counts once
+        DUPLICATES.labels(self.name).inc(duplicates)
         last = records[-1]
         return {TopicPartition(last.topic, last.partition): last.offset + 1}
 
-    async def _apply_one(self, session: AsyncSession, record: ConsumerRecord) -> Judged | None:
+    async def _apply_one(self, session: AsyncSession, record: ConsumerRecord) -> Judged | bool | None:
+        """Judged poison, applied (True), a duplicate (False) or passed over (None)."""
         if record.topic == DEAD_LETTER_REPLAY.name and not replay_is_for(record, self.name):
             return None  # another consumer's replay
         try:
@@ -311,7 +319,7 @@ class ConsumerRunner(ConsumerLoop):
             return None
         origin = origin_of(record)
 
-        async def attempt() -> None:
+        async def attempt() -> bool:
             async with session.begin_nested():
                 claimed = await session.scalar(
                     insert(inbox)
@@ -326,10 +334,9 @@ class ConsumerRunner(ConsumerLoop):
                     .returning(inbox.c.event_id)
                 )
                 if claimed is None:
-                    DUPLICATES.labels(self.name).inc()
-                    return
+                    return False
                 await self._handler(session, envelope)
-                PROCESSED.labels(self.name).inc()
+                return True
 
         token = correlation_id_var.set(envelope.correlationid)
         try:
@@ -342,7 +349,7 @@ class ConsumerRunner(ConsumerLoop):
             )
         finally:
             correlation_id_var.reset(token)
-        return Judged(record, result.error, result.attempts) if isinstance(result, Failed) else None
+        return Judged(record, result.error, result.attempts) if isinstance(result, Failed) else result
 
 
 async def wait_for_consumer(health: ConsumerHealth, timeout_s: float = 30.0) -> None:
