@@ -21,10 +21,10 @@ from aiokafka import TopicPartition
 from bench.procs import PeakRss
 from mes_shared.kafka import make_consumer
 from mes_shared.testing import topic_partitions
-from mes_shared.topics import CATALOGUE, DEAD_LETTER
+from mes_shared.topics import CATALOGUE, DEAD_LETTER, DEAD_LETTER_REPLAY
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN_TOPICS = tuple(t.name for t in CATALOGUE if t is not DEAD_LETTER)
+DOMAIN_TOPICS = tuple(t.name for t in CATALOGUE if t not in (DEAD_LETTER, DEAD_LETTER_REPLAY))
 
 
 async def bare_consumer(bootstrap: str) -> tuple[int, float, float]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+# The helpers beside this file have names no other tests use (shared_*), so they import as top-level modules.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mes_shared.db import SessionFactory, make_engine, make_session_factory
 from mes_shared.envelope import Envelope, EventData

@@ -10,10 +10,15 @@ import asyncio
 import logging
 import time
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 
+from mes_shared.faults import OutageLog
+
 log = logging.getLogger(__name__)
+# A dead broker makes every client's stop fail: one line for the first, then a reminder now and then.
+_STOPS = OutageLog(log, "stopping Kafka clients cleanly")
 
 
 def make_producer(bootstrap_servers: str, *, client_id: str, request_timeout_s: float = 10.0) -> AIOKafkaProducer:
@@ -71,8 +76,59 @@ async def stop_quietly(client: AIOKafkaProducer | AIOKafkaConsumer | None, timeo
         return
     try:
         await asyncio.wait_for(client.stop(), timeout_s)
-    except Exception:
-        log.warning("kafka client did not stop cleanly", exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - stopping must not fail; the outage is logged
+        _STOPS.failed(exc)
+    else:
+        _STOPS.recovered()
+
+
+async def topic_partitions(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -> list[TopicPartition]:
+    """The partitions of `topic` as the broker describes them; raise when the topic does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
+    await asyncio.wait_for(admin.start(), timeout_s)
+    try:
+        described = await asyncio.wait_for(admin.describe_topics([topic]), timeout_s)
+    finally:
+        await admin.close()
+    found = [
+        TopicPartition(topic, p["partition"]) for d in described if not d.get("error_code") for p in d["partitions"]
+    ]
+    if not found:
+        raise RuntimeError(f"topic {topic} does not exist: run `python -m mes_shared.topics create`")
+    return sorted(found, key=lambda tp: tp.partition)
+
+
+class QuietClientLogs(logging.Filter):
+    """Lets at most `per_window` lines of the Kafka client libraries through per `window_s`, then counts.
+
+    aiokafka logs an ERROR on every reconnect attempt while a broker is down: thousands of lines a minute per
+    service. Our own code logs the outage in a few lines (`faults.OutageLog`); of the library's lines a few are
+    kept, and the first one let through after a quiet spell says how many were left out."""
+
+    PREFIXES = ("aiokafka", "kafka")
+
+    def __init__(self, *, per_window: int = 5, window_s: float = 60.0) -> None:
+        super().__init__()
+        self._per_window = per_window
+        self._window_s = window_s
+        self._window_start = -window_s
+        self._passed = 0
+        self._suppressed = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.split(".", 1)[0] not in self.PREFIXES:
+            return True
+        now = time.monotonic()
+        if now - self._window_start >= self._window_s:
+            self._window_start, self._passed = now, 0
+        if self._passed >= self._per_window:
+            self._suppressed += 1
+            return False
+        self._passed += 1
+        if self._suppressed:
+            record.msg = f"{record.msg} ({self._suppressed} more lines of the Kafka client left out before this)"
+            self._suppressed = 0
+        return True
 
 
 async def cancel_consuming(task: asyncio.Task[None], *, timeout_s: float) -> None:

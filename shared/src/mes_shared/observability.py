@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mes_shared.correlation import correlation_id_var
+from mes_shared.kafka import QuietClientLogs
 from mes_shared.problems import answer_unexpected, faults_of
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(QuietClientLogs())  # a broker outage: a handful of aiokafka lines, not thousands
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
 
 from mes_shared.db import SessionFactory
+from mes_shared.faults import Backoff, OutageLog, describe, is_infrastructure_fault
 from mes_shared.kafka import make_producer, start_with_timeout, stop_quietly
 from mes_shared.outbox import NOTIFY_CHANNEL
 from mes_shared.platform_tables import outbox
@@ -92,7 +93,8 @@ class OutboxRelay:
         self._wake.set()
 
     async def _run(self) -> None:
-        backoff = 0.2
+        backoff = Backoff(initial_s=0.2, cap_s=self._max_backoff_s)
+        outage = OutageLog(log, f"outbox relay of {self._service}: its database or the broker")
         last_purge = 0.0
         while not self._stopping:
             try:
@@ -100,7 +102,8 @@ class OutboxRelay:
                 # Cleared before reading: a commit that the read misses still wakes the wait below.
                 self._wake.clear()
                 published = await self.publish_once()
-                backoff = 0.2
+                outage.recovered()
+                backoff.reset()
                 if time.monotonic() - last_purge > 3600:
                     await self._purge_published()
                     last_purge = time.monotonic()
@@ -112,15 +115,17 @@ class OutboxRelay:
                 await asyncio.sleep(self._linger_s)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - the relay must outlive any single failure
+            except Exception as exc:  # the relay must outlive any single failure
                 FAILURES.labels(self._service).inc()
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, self.last_error)
+                self.last_error = describe(exc)
+                if is_infrastructure_fault(exc):
+                    outage.failed(exc)
+                else:
+                    log.error("outbox relay failed; retrying", exc_info=True)
                 await self._drop_producer()
                 if self._stopping:
                     return
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff_s)
+                await asyncio.sleep(backoff.next_delay())
 
     async def publish_once(self) -> int:
         """Publish one batch of pending rows; return how many were published."""

@@ -58,7 +58,15 @@ DEAD_LETTER = TopicSpec(
     description="Events a consumer could not process after bounded retries, with the error in headers.",
 )
 
-CATALOGUE: tuple[TopicSpec, ...] = (KITS, PEOPLE, VEHICLES, STATIONS, DEAD_LETTER)
+DEAD_LETTER_REPLAY = TopicSpec(
+    name="mes.dead-letter.replay",
+    key="the original record's key",
+    partitions=3,
+    description="Dead letters an operator sent back (`./mes dead-letters replay`); every consumer reads it and "
+    "applies only the records whose `replay_consumer` header names it.",
+)
+
+CATALOGUE: tuple[TopicSpec, ...] = (KITS, PEOPLE, VEHICLES, STATIONS, DEAD_LETTER, DEAD_LETTER_REPLAY)
 
 
 def by_name(name: str) -> TopicSpec:

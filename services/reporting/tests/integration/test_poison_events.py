@@ -76,3 +76,8 @@ async def test_broken_events_are_dead_lettered_and_the_projection_goes_on(
     assert any("unreadable envelope" in e for e in errors)
     assert any("mes.vehicle.completed.v1" in e for e in errors)
     assert {r.value for r in found} >= {b"{not json", broken_calendar.to_bytes()}
+    # Each names the event (when it can be read) and how it is cured: reporting's by a rebuild, not a replay.
+    by_value = {r.value: dict(r.headers) for r in found}
+    assert by_value[broken_contract.to_bytes()]["dlt_event_id"] == str(broken_contract.id).encode()
+    assert by_value[broken_contract.to_bytes()]["dlt_event_type"] == b"mes.vehicle.completed.v1"
+    assert {h["dlt_cure"] for h in by_value.values()} == {b"rebuild"}

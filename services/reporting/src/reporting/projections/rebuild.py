@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from mes_shared.dead_letters import DeadLetters
 from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
 from reporting.adapters.tables import rebuilds
 from reporting.projections import store
@@ -191,11 +192,11 @@ class Rebuilder:
             consumer.assign(partitions)
             for tp in partitions:
                 consumer.seek(tp, 0)
-            folder = Folder(
-                self._engine, name=f"reporting.rebuild-{generation}", notify=False, kafka_timeout_s=self._timeout_s
-            )
-            await self._fold_until(consumer, dead_letters, folder, status, dict(ends))
-            await self._catch_up_and_swap(consumer, dead_letters, folder, status)
+            name = f"reporting.rebuild-{generation}"
+            folder = Folder(self._engine, name=name, notify=False)
+            dead = DeadLetters(dead_letters, consumer=name, timeout_s=self._timeout_s, cure="rebuild")
+            await self._fold_until(consumer, dead, folder, status, dict(ends))
+            await self._catch_up_and_swap(consumer, dead, folder, status)
             status.status, status.finished_at = "swapped", datetime.now(UTC)
             rate = status.events_applied / max(status.seconds, 1e-9)
             status.detail = f"swapped in after {status.seconds:.1f}s; {rate:.0f} events/s"
@@ -224,7 +225,7 @@ class Rebuilder:
     async def _fold_until(
         self,
         consumer: AIOKafkaConsumer,
-        dead_letters: AIOKafkaProducer,
+        dead_letters: DeadLetters,
         folder: Folder,
         status: RebuildStatus,
         targets: dict[TopicPartition, int],
@@ -278,7 +279,7 @@ class Rebuilder:
         status.dead_lettered += len(outcome.dead)
 
     async def _catch_up_and_swap(
-        self, consumer: AIOKafkaConsumer, dead_letters: AIOKafkaProducer, folder: Folder, status: RebuildStatus
+        self, consumer: AIOKafkaConsumer, dead_letters: DeadLetters, folder: Folder, status: RebuildStatus
     ) -> None:
         for attempt in range(1, self._swap_attempts + 1):
             async with self._engine.connect() as conn:

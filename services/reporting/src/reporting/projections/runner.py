@@ -11,9 +11,13 @@ Why not `mes_shared.consumer.ConsumerRunner`: reporting needs two things it does
    and folded in memory (pure), deduplicated with one inbox insert, merged per table and key, and written
    with one upsert per table.
 
-What it keeps of the platform's rules: the inbox (event ids, in the projection schema), offsets committed
-to Kafka only after the database commit (for lag tooling; the database positions are authoritative),
-bounded retries, and dead letters for events that cannot be folded, so a poison event never blocks.
+What it shares with every consumer: the loop of `mes_shared.consumer.ConsumerLoop` (a fault of the database
+or broker rolls the batch back, backs off and re-reads it, never dead-letters; offsets committed to Kafka
+only after the database commit, for lag tooling, the database positions being authoritative) and its
+`with_retries`, so only an event that fails on its own content is retried and then dead-lettered, and a
+poison event never blocks. It keeps the inbox (event ids, in the projection schema). Its dead letters are
+cured by a rebuild (the fixed code refolds the log in order), not replayed, so it does not read the replay
+topic.
 """
 
 from __future__ import annotations
@@ -21,28 +25,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from mes_shared.consumer import DEAD_LETTERED, DUPLICATES, LAG, PROCESSED, ConsumerHealth
+from mes_shared.consumer import DUPLICATES, PROCESSED, ConsumerLoop, Failed, with_retries
+from mes_shared.dead_letters import DeadLetters, Judged
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import (
-    SERVICE_GATHER_MS,
-    cancel_consuming,
-    make_consumer,
-    make_producer,
-    start_with_timeout,
-    stop_quietly,
-)
-from mes_shared.topics import DEAD_LETTER, KITS, PEOPLE, STATIONS, VEHICLES
+from mes_shared.topics import KITS, PEOPLE, STATIONS, VEHICLES
 from reporting.projections import store, writer
 from reporting.projections.fold import Effects, fold, log_seq
 from reporting.projections.merge import RowBuffer
@@ -60,12 +55,6 @@ MAX_SUBJECTS = 200
 SUBJECTS_BYTES = 6000
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    record: ConsumerRecord
-    error: str
-
-
 @dataclass
 class BatchOutcome:
     read: int = 0
@@ -74,7 +63,7 @@ class BatchOutcome:
     ignored: int = 0
     views: set[str] = field(default_factory=set)
     subjects: set[str] = field(default_factory=set)
-    dead: list[DeadLetter] = field(default_factory=list)
+    dead: list[Judged] = field(default_factory=list)
     reached: dict[TopicPartition, int] = field(default_factory=dict)
 
     def add(self, other: BatchOutcome) -> None:
@@ -108,7 +97,7 @@ class Prepared:
 
     records: Sequence[ConsumerRecord]
     folded: list[tuple[ConsumerRecord, Envelope, Effects]]
-    dead: list[DeadLetter]
+    dead: list[Judged]
     ignored: list[ConsumerRecord]
     repeated: int  # the same event twice in this batch
     buffer: RowBuffer  # the rows of every folded event, merged per table and key
@@ -118,7 +107,7 @@ def prepare(records: Sequence[ConsumerRecord]) -> Prepared:
     """Decode and fold `records` (no I/O). Unreadable or contract-breaking events are set apart to be
     dead-lettered; event types reporting does not fold are skipped."""
     folded: list[tuple[ConsumerRecord, Envelope, Effects]] = []
-    dead: list[DeadLetter] = []
+    dead: list[Judged] = []
     ignored: list[ConsumerRecord] = []
     seen: set[Any] = set()
     repeated = 0
@@ -127,7 +116,7 @@ def prepare(records: Sequence[ConsumerRecord]) -> Prepared:
         try:
             envelope = Envelope.model_validate_json(record.value)
         except Exception as exc:  # noqa: BLE001 - unreadable bytes never parse: dead-letter at once
-            dead.append(DeadLetter(record, f"unreadable envelope: {_error(exc)}"))
+            dead.append(Judged(record, f"unreadable envelope: {_error(exc)}", attempts=1))
             continue
         if envelope.id in seen:
             repeated += 1
@@ -136,7 +125,7 @@ def prepare(records: Sequence[ConsumerRecord]) -> Prepared:
         try:
             effects = fold(envelope, log_seq(record.partition, record.offset))
         except Exception as exc:  # noqa: BLE001 - a broken contract is deterministic: dead-letter it
-            dead.append(DeadLetter(record, f"{envelope.type} {envelope.id}: {_error(exc)}"))
+            dead.append(Judged(record, f"{envelope.type} {envelope.id}: {_error(exc)}", attempts=1))
             continue
         if effects is None:
             ignored.append(record)
@@ -217,7 +206,8 @@ SchemaResolver = Callable[[AsyncConnection], Awaitable[str]]
 
 
 class Folder:
-    """Applies batches with bounded retries; isolates and dead-letters what cannot be folded."""
+    """Applies batches with bounded retries of what fails on its content; isolates and dead-letters that.
+    A fault of the database or broker is raised at once (`with_retries`): the caller reads the batch again."""
 
     def __init__(
         self,
@@ -227,51 +217,45 @@ class Folder:
         notify: bool,
         max_attempts: int = 3,
         retry_delay_s: float = 0.2,
-        kafka_timeout_s: float = 10.0,
     ) -> None:
         self._engine = engine
         self.name = name
         self._notify = notify
         self._max_attempts = max_attempts
         self._retry_delay_s = retry_delay_s
-        self._timeout_s = kafka_timeout_s
 
     async def process(
         self,
         records: Sequence[ConsumerRecord],
         resolve: SchemaResolver,
-        dead_letters: AIOKafkaProducer,
+        dead_letters: DeadLetters,
         prepared: Prepared | None = None,
     ) -> BatchOutcome:
         batch = prepared if prepared is not None else prepare(records)
-        last: Exception | None = None
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return await self._transaction(batch, resolve, dead_letters)
-            except (SchemaMoved, LayoutOutdated, asyncio.CancelledError):
-                raise
-            except Exception as exc:  # noqa: BLE001 - retried, then isolated
-                last = exc
-                log.warning("%s: batch of %d failed (attempt %d): %s", self.name, len(records), attempt, _error(exc))
-                await asyncio.sleep(self._retry_delay_s * attempt)
-        assert last is not None
-        await self._database_reachable()  # a database outage is not the events' fault: raise, retry later
+        result = await with_retries(
+            lambda: self._transaction(batch, resolve, dead_letters),
+            consumer=self.name,
+            what=f"batch of {len(records)}",
+            max_attempts=self._max_attempts,
+            retry_delay_s=self._retry_delay_s,
+            passthrough=(SchemaMoved, LayoutOutdated),
+        )
+        if not isinstance(result, Failed):
+            return result
         if len(records) == 1:
-            return await self._give_up(records[0], resolve, dead_letters, last)
+            return await self._give_up(records[0], resolve, dead_letters, result)
         total = BatchOutcome()
         for record in records:  # find the event that breaks the batch; the others fold
             total.add(await self.process([record], resolve, dead_letters))
         return total
 
-    async def _transaction(
-        self, batch: Prepared, resolve: SchemaResolver, dead_letters: AIOKafkaProducer
-    ) -> BatchOutcome:
+    async def _transaction(self, batch: Prepared, resolve: SchemaResolver, dead_letters: DeadLetters) -> BatchOutcome:
         async with self._engine.connect() as conn, conn.begin():
             schema = await resolve(conn)
             await store.use_schema(conn, schema)
             outcome = await write_prepared(conn, batch)
             for dead in outcome.dead:
-                await self._dead_letter(dead_letters, dead)
+                await dead_letters.send(dead)
             if self._notify and outcome.views:
                 await notify(conn, sorted(outcome.views), subjects=outcome.subjects)
         PROCESSED.labels(self.name).inc(outcome.applied)
@@ -279,40 +263,17 @@ class Folder:
         return outcome
 
     async def _give_up(
-        self, record: ConsumerRecord, resolve: SchemaResolver, dead_letters: AIOKafkaProducer, exc: Exception
+        self, record: ConsumerRecord, resolve: SchemaResolver, dead_letters: DeadLetters, failed: Failed
     ) -> BatchOutcome:
-        dead = DeadLetter(record, f"folding failed {self._max_attempts} times: {_error(exc)}")
+        dead = Judged(record, f"folding failed: {failed.error}", attempts=failed.attempts)
         tp = TopicPartition(record.topic, record.partition)
         async with self._engine.connect() as conn, conn.begin():
             schema = await resolve(conn)
             await store.use_schema(conn, schema)
             await store.lock_positions(conn, [record.topic])
-            await self._dead_letter(dead_letters, dead)
+            await dead_letters.send(dead)
             await store.save_positions(conn, {tp: record.offset + 1})
         return BatchOutcome(read=1, dead=[dead], reached={tp: record.offset + 1})
-
-    async def _database_reachable(self) -> None:
-        async with self._engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-
-    async def _dead_letter(self, producer: AIOKafkaProducer, dead: DeadLetter) -> None:
-        record = dead.record
-        headers = [
-            ("dlt_consumer", self.name.encode()),
-            ("dlt_topic", record.topic.encode()),
-            ("dlt_partition", str(record.partition).encode()),
-            ("dlt_offset", str(record.offset).encode()),
-            ("dlt_attempts", str(self._max_attempts).encode()),
-            ("dlt_error", dead.error.encode()),
-        ]
-        delivery = await asyncio.wait_for(
-            producer.send(DEAD_LETTER.name, value=record.value, key=record.key, headers=headers), self._timeout_s
-        )
-        await asyncio.wait_for(delivery, self._timeout_s)
-        DEAD_LETTERED.labels(self.name).inc()
-        log.error(
-            "%s dead-lettered %s[%d]@%d: %s", self.name, record.topic, record.partition, record.offset, dead.error
-        )
 
 
 def cap_subjects(subjects: Iterable[str]) -> tuple[list[str], bool]:
@@ -340,24 +301,14 @@ async def notify(
     await conn.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, notice(views, generation, subjects))))
 
 
-async def update_lag(consumer: AIOKafkaConsumer, health: ConsumerHealth, name: str, timeout_s: float) -> None:
-    lag = 0
-    for tp in consumer.assignment():
-        highwater = consumer.highwater(tp)
-        if highwater is None:
-            continue
-        position = await asyncio.wait_for(consumer.position(tp), timeout_s)
-        lag += max(0, highwater - position)
-    health.lag = lag
-    LAG.labels(name).set(lag)
-
-
-class LiveProjections:
+class LiveProjections(ConsumerLoop):
     """The live consumer: a consumer group over every domain topic, folding into the active schema.
 
     Partitions are positioned from the active schema's positions table when assigned and whenever the
     pointer moves (a rebuild swapped), so the projection is exact whatever Kafka's group offsets say.
     """
+
+    cure = "rebuild"
 
     def __init__(
         self,
@@ -370,28 +321,19 @@ class LiveProjections:
         kafka_timeout_s: float = 10.0,
         on_layout_outdated: Callable[[], None] | None = None,
     ) -> None:
-        self.name = name
-        self.health = ConsumerHealth()
-        self._engine = engine
-        self._bootstrap = bootstrap_servers
-        self._batch_size = batch_size
-        self._timeout_s = kafka_timeout_s
-        self._folder = Folder(
-            engine, name=name, notify=True, max_attempts=max_attempts, kafka_timeout_s=kafka_timeout_s
+        super().__init__(
+            name=name,
+            topics=TOPICS,
+            bootstrap_servers=bootstrap_servers,
+            batch_size=batch_size,
+            kafka_timeout_s=kafka_timeout_s,
         )
+        self._engine = engine
+        self._folder = Folder(engine, name=name, notify=True, max_attempts=max_attempts)
         self._generation: int | None = None
         self._unpositioned = True  # positions not (re)read since the last assignment
-        self._task: asyncio.Task[None] | None = None
         self._on_layout_outdated = on_layout_outdated
         self.batches = 0
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"projections-{self.name}")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            await cancel_consuming(task, timeout_s=self._timeout_s)
 
     async def _position(self, consumer: AIOKafkaConsumer, partitions: set[TopicPartition]) -> None:
         async with self._engine.connect() as conn:
@@ -412,80 +354,46 @@ class LiveProjections:
             raise LayoutOutdated(pointer.schema)
         return pointer.schema
 
-    async def _run(self) -> None:
-        backoff = 0.5
+    def listener(self, consumer: AIOKafkaConsumer) -> ConsumerRebalanceListener:
         runner = self
 
         class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-            def __init__(self, consumer: AIOKafkaConsumer) -> None:
-                self.consumer = consumer
-
             async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
                 return None
 
             async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+                # Positioned here if the database answers, else before the first batch is applied.
                 runner._unpositioned = True
                 try:
-                    await runner._position(self.consumer, assigned)
-                except Exception:
-                    log.warning("%s: could not position assigned partitions yet", runner.name, exc_info=True)
+                    await runner._position(consumer, assigned)
+                except Exception as exc:  # noqa: BLE001 - apply() positions them, or fails and backs off
+                    runner.health.last_error = _error(exc)
 
-        while True:
-            consumer = make_consumer(
-                self._bootstrap,
-                group_id=self.name,
-                client_id=self.name,
-                max_poll_records=self._batch_size,
-                gather_ms=SERVICE_GATHER_MS,
-            )
-            dead_letters = make_producer(self._bootstrap, client_id=f"{self.name}-dlt")
-            try:
-                await start_with_timeout(consumer, self._timeout_s)
-                await start_with_timeout(dead_letters, self._timeout_s)
-                consumer.subscribe(TOPICS, listener=Listener(consumer))
-                self.health.running = True
-                backoff = 0.5
-                while True:
-                    batches = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
-                    records = [r for part in batches.values() for r in part]
-                    if records:
-                        await self._apply(consumer, dead_letters, records)
-                    await update_lag(consumer, self.health, self.name, self._timeout_s)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - rebuild the clients and resume from the schema's positions
-                self.health.last_error = _error(exc)
-                log.warning("%s failed, restarting in %.1fs: %s", self.name, backoff, self.health.last_error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-            finally:
-                self.health.running = False
-                await stop_quietly(consumer)
-                await stop_quietly(dead_letters)
+        return Listener()
 
-    async def _apply(self, consumer: AIOKafkaConsumer, dead_letters: AIOKafkaProducer, records: list[Any]) -> None:
+    def units(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> list[list[ConsumerRecord]]:
+        records = [r for part in batches.values() for r in part]
+        return [records] if records else []
+
+    async def apply(
+        self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord], dead_letters: DeadLetters
+    ) -> dict[TopicPartition, int]:
         if self._unpositioned:
             # Records fetched before the partitions were positioned from the schema: drop them and seek.
             await self._position(consumer, consumer.assignment())
-            return
+            return {}
         try:
             outcome = await self._folder.process(records, self._resolve, dead_letters)
         except SchemaMoved:
             log.info("%s: the projections moved to another schema; resuming from its positions", self.name)
             await self._position(consumer, consumer.assignment())
-            return
+            return {}
         except LayoutOutdated as exc:
             self.health.last_error = f"projection schema {exc} has an older layout; waiting for its rebuild"
             if self._on_layout_outdated is not None:
                 self._on_layout_outdated()
             await asyncio.sleep(1.0)
             await self._position(consumer, consumer.assignment())
-            return
+            return {}
         self.batches += 1
-        self.health.last_record_monotonic = time.monotonic()
-        self.health.last_error = None
-        offsets = {tp: n for tp, n in outcome.reached.items() if tp in consumer.assignment()}
-        try:
-            await asyncio.wait_for(consumer.commit(offsets), self._timeout_s)
-        except (KafkaError, TimeoutError):
-            log.debug("%s: group offsets not committed (the schema's positions are authoritative)", self.name)
+        return outcome.reached
