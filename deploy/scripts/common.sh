@@ -18,9 +18,9 @@ MES_CACHE="$MES_ROOT/.cache"             # downloaded artifacts (Kafka jars)
 MES_VENV="$MES_ROOT/.venv"
 MES_START_TIMEOUT="${MES_START_TIMEOUT:-60}"   # seconds to wait for each piece to become ready
 
-MES_PG_PORT="${MES_PG_PORT:-55432}"
-MES_KAFKA_PORT="${MES_KAFKA_PORT:-59092}"
-MES_KAFKA_CONTROLLER_PORT="${MES_KAFKA_CONTROLLER_PORT:-59093}"
+MES_PG_PORT="${MES_PG_PORT:-15432}"
+MES_KAFKA_PORT="${MES_KAFKA_PORT:-19092}"
+MES_KAFKA_CONTROLLER_PORT="${MES_KAFKA_CONTROLLER_PORT:-19093}"
 
 # ---------------------------------------------------------------------------------------------
 # Messages

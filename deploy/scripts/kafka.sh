@@ -184,7 +184,7 @@ kafka_status() {
 # ./mes kafka-console-consumer <topic> [extra ConsoleConsumer args]
 # The raw command (Kafka >= 4.2; older versions use --property instead of --formatter-property):
 #   java -cp '.cache/kafka-4.4.0/libs/*' -Dlog4j2.configurationFile=deploy/kafka/tools-log4j2.xml \
-#        org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server 127.0.0.1:59092 \
+#        org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server 127.0.0.1:19092 \
 #        --topic <topic> --from-beginning --formatter-property print.key=true
 kafka_console_consumer() {
     (($# >= 1)) || die "usage: ./mes kafka-console-consumer <topic> [ConsoleConsumer args...]"

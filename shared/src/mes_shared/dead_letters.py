@@ -324,7 +324,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mes_shared.dead_letters", description=__doc__.split("\n")[0])
-    parser.add_argument("--bootstrap", default=os.environ.get("MES_KAFKA_BOOTSTRAP", "127.0.0.1:59092"))
+    parser.add_argument("--bootstrap", default=os.environ.get("MES_KAFKA_BOOTSTRAP", "127.0.0.1:19092"))
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="one line per dead letter, with when it was replayed")
     listing.add_argument("--consumer", help="only this consumer's")

@@ -109,7 +109,7 @@ async def ensure_topics(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mes_shared.topics")
     parser.add_argument("command", choices=["create", "list"])
-    parser.add_argument("--bootstrap", default=os.environ.get("MES_KAFKA_BOOTSTRAP", "127.0.0.1:59092"))
+    parser.add_argument("--bootstrap", default=os.environ.get("MES_KAFKA_BOOTSTRAP", "127.0.0.1:19092"))
     args = parser.parse_args(argv)
     if args.command == "list":
         for spec in CATALOGUE:
