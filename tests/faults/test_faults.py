@@ -1,0 +1,680 @@
+"""The fault suite: the plant simulator drives its own line through all four services while a piece of the
+stack is crashed or cut off, and afterwards nothing the clients were told was accepted is lost or counted
+twice.
+
+Faults (each under its own simulator run, on its own line, at a few requests a second per service):
+- kill -9 of each service in turn, restarted at once;
+- kill -9 of Kafka, brought back after 30 s;
+- kill -9 of PostgreSQL while assembly-line is behind a 3,000-row employee import, back after 5 s;
+- workforce's database refusing connections for 15 s (ALLOW_CONNECTIONS false, its sessions terminated)
+  while a new line is configured in assembly-line, which workforce must still learn.
+
+Afterwards, with deadlines instead of sleeps: the simulator's `--verify` equals reporting; every event the
+services put in their outboxes is on its topic and every accepted request's events are there; every consumer's
+inbox holds each of the run's events it acts on; `mes.dead-letter` has nothing new; no client saw a 5xx but a
+503. Each fault's figures (load, what clients saw, recovery, accepted, lost, double-counted, dead letters) go to
+.run/faults-results.json and a table at the end of the run. Recovery: from the fault until every service the
+fault touched accepted a request again (for Kafka, which clients never see: until the outbox backlog it left
+was published).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import ConsumerRecord, TopicPartition
+
+from assembly_line.service.consumers import KIT_HANDLERS, PEOPLE_HANDLERS
+from kit_receiving.service.consumers import SUBSCRIPTIONS as KIT_RECEIVING_SUBSCRIPTIONS
+from mes_shared.auth import Role, issue_token
+from mes_shared.envelope import Envelope
+from mes_shared.kafka import make_consumer, start_with_timeout, stop_quietly
+from mes_shared.testing import eventually, require_env, topic_partitions
+from mes_shared.topics import DEAD_LETTER, KITS, PEOPLE, STATIONS, VEHICLES
+from plant_sim import scenario
+from plant_sim.cli import URL_VARIABLES
+from plant_sim.ids import WMI, RunIds, run_tag
+from plant_sim.model import Plant
+from plant_sim.requests import ASSEMBLY_LINE, WORKFORCE
+from plant_sim.runner import RunConfig, RunResult, run, window
+from reporting.projections.fold import FOLDS
+from reporting.projections.runner import INBOX_CONSUMER as REPORTING_INBOX
+from reporting.projections.runner import TOPICS as REPORTING_TOPICS
+from workforce.runtime import SUBSCRIPTIONS as WORKFORCE_SUBSCRIPTIONS
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("kit-receiving", "assembly-line", "workforce", "reporting")
+SCENARIO = "compact"
+SEED = 20261207
+PREFIX = "FAULT"
+VERIFY_S = 90.0  # reporting agreeing with the tally
+SETTLE_S = 90.0  # outboxes published, every inbox complete
+LAG_S = 90.0  # how long the simulator resends a fact whose upstream fact has not arrived
+IMPORT_ROWS = 3000
+EVENT_TOPICS = (KITS.name, PEOPLE.name, STATIONS.name, VEHICLES.name)
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A consumer, the database its inbox is in, and the event types it acts on (from its own code)."""
+
+    service: str
+    consumer: str
+    topics: tuple[str, ...]
+    acts_on: frozenset[str]
+
+
+def _subscribed(service: str, subscriptions: tuple[Any, ...]) -> list[Follower]:
+    return [Follower(service, f"{service}.{s.name}", s.topics, frozenset(s.event_types)) for s in subscriptions]
+
+
+FOLLOWERS = (
+    Follower("assembly-line", "assembly-line.kits", (KITS.name,), frozenset(KIT_HANDLERS)),
+    Follower("assembly-line", "assembly-line.people", (PEOPLE.name,), frozenset(PEOPLE_HANDLERS)),
+    *_subscribed("workforce", WORKFORCE_SUBSCRIPTIONS),
+    *_subscribed("kit-receiving", KIT_RECEIVING_SUBSCRIPTIONS),
+    Follower("reporting", REPORTING_INBOX, REPORTING_TOPICS, frozenset(FOLDS)),
+)
+
+
+def database_url(service: str) -> str:
+    return f"{require_env('MES_PG_URL')}/{service.replace('-', '_')}"
+
+
+async def connect(service: str) -> asyncpg.Connection:
+    return await asyncpg.connect(database_url(service), timeout=10)
+
+
+# ---- what the clients saw ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    at: float
+    service: str
+    status: int
+    correlation_id: str | None
+
+
+class Witness:
+    """Every HTTP answer the clients got (the simulator's resends included), in order."""
+
+    def __init__(self) -> None:
+        self.answers: list[Seen] = []
+
+    def __call__(self, service: str, status: int, correlation_id: str | None) -> None:
+        self.answers.append(Seen(time.monotonic(), service, status, correlation_id))
+
+    def statuses(self) -> dict[str, int]:
+        return {str(k): v for k, v in sorted(Counter(a.status for a in self.answers).items())}
+
+    def accepted(self) -> set[str]:
+        """The correlation ids of the writes answered 2xx (the simulator's reads carry none)."""
+        return {a.correlation_id for a in self.answers if 200 <= a.status < 300 and a.correlation_id}
+
+    def first_accepted(self, service: str, after: float) -> float | None:
+        return next(
+            (a.at for a in self.answers if a.service == service and a.at > after and 200 <= a.status < 300), None
+        )
+
+    def services_after(self, after: float) -> set[str]:
+        return {a.service for a in self.answers if a.at > after}
+
+
+# ---- the load: one simulator run on its own line ----------------------------------------------------
+
+
+@dataclass
+class Load:
+    name: str
+    ids: RunIds
+    days: int
+    clock_s: float
+    witness: Witness
+    setup_requests: int
+    task: asyncio.Task[RunResult] | None = None
+    clock_started: float = 0.0
+    ended: float = 0.0
+
+    @classmethod
+    def plan(cls, name: str, *, days: int, clock_s: float) -> tuple[Load, RunConfig]:
+        plant_scenario = scenario.load(SCENARIO)
+        start, end = window(plant_scenario, days, datetime.now(UTC))
+        run_id = f"faults-{name}-{time.time_ns()}"
+        ids = RunIds(PREFIX, run_tag(SEED, run_id))
+        setup = Plant(plant_scenario, ids, start=start, horizon=end, seed=SEED).setup()
+        witness = Witness()
+        config = RunConfig(
+            scenario=plant_scenario,
+            urls={service: require_env(variable) for service, variable in URL_VARIABLES.items()},
+            secret=require_env("MES_AUTH_SECRET"),
+            days=days,
+            speed=(end - start).total_seconds() / clock_s,
+            seed=SEED,
+            prefix=PREFIX,
+            run_id=run_id,
+            verify=True,
+            verify_timeout_s=VERIFY_S,
+            progress_every_s=10,
+            lag_deadline_s=LAG_S,
+            observe=witness,
+        )
+        return cls(name, ids, days, clock_s, witness, len(setup)), config
+
+    @classmethod
+    async def start(cls, name: str, *, days: int, clock_s: float) -> Load:
+        load, config = cls.plan(name, days=days, clock_s=clock_s)
+        load.task = asyncio.create_task(run(config), name=f"load-{name}")
+        await load.clock_going()
+        return load
+
+    async def clock_going(self) -> None:
+        """Wait until the set-up was answered and the plant's clock runs."""
+        assert self.task is not None
+
+        async def going() -> bool:
+            if self.task is not None and self.task.done():
+                self.task.result()  # the run ended during its set-up: raise what ended it
+                raise AssertionError(f"the simulator run {self.ids.base} ended before its clock started")
+            return len(self.witness.answers) > self.setup_requests + 20
+
+        await eventually(going, timeout_s=120, what=f"the simulator run {self.ids.base} to start its clock")
+        self.clock_started = time.monotonic()
+
+    async def finish(self) -> RunResult:
+        assert self.task is not None
+        result = await self.task
+        self.ended = time.monotonic()
+        return result
+
+    async def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """What the run's events carry in their key, subject or correlation id: its ids and its VINs."""
+        return (self.ids.base, f"{WMI}{self.ids.tag}")
+
+    def token(self, subject: str, role: Role) -> str:
+        return issue_token(require_env("MES_AUTH_SECRET"), subject=subject, role=role)
+
+
+async def send(load: Load, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """A write of the suite's own, with the patience of a terminal: resent on a dropped connection or a
+    502/503/504 (after the Retry-After it names), for up to a minute."""
+    url = require_env(URL_VARIABLES[service]) + path
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(timeout=60) as client:
+        while True:
+            try:
+                response = await client.request(method, url, **kwargs)
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+                continue
+            load.witness(service, response.status_code, kwargs.get("headers", {}).get("X-Correlation-ID"))
+            if response.status_code not in (502, 503, 504) or time.monotonic() > deadline:
+                return response
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+
+
+# ---- what the stack holds: outboxes, topics, inboxes --------------------------------------------------
+
+
+async def read_on(bootstrap: str, positions: dict[TopicPartition, int]) -> list[ConsumerRecord]:
+    """Every record from `positions` to the end of each partition as it is now; moves `positions` on."""
+    consumer = make_consumer(bootstrap, group_id=None, client_id="fault-suite")
+    await start_with_timeout(consumer, 15)
+    try:
+        ends = await asyncio.wait_for(consumer.end_offsets(list(positions)), 15)
+        behind = [tp for tp in positions if ends[tp] > positions[tp]]
+        if not behind:
+            return []
+        consumer.assign(behind)
+        for tp in behind:
+            consumer.seek(tp, positions[tp])
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + 60
+        while behind:
+            assert time.monotonic() < deadline, f"could not read {behind} to their ends {ends} within 60 s"
+            for tp, batch in (await consumer.getmany(*behind, timeout_ms=500)).items():
+                records.extend(r for r in batch if r.offset < ends[tp])
+            for tp in list(behind):
+                positions[tp] = min(await consumer.position(tp), ends[tp])
+                if positions[tp] >= ends[tp]:
+                    behind.remove(tp)
+        return records
+    finally:
+        await stop_quietly(consumer)
+
+
+@dataclass
+class Audit:
+    """Whether everything a run added reached everywhere it should, as far as the deadline let it."""
+
+    events: dict[UUID, tuple[str, Envelope]] = field(default_factory=dict)  # the run's: id -> (topic, envelope)
+    all_ids: set[UUID] = field(default_factory=set)  # every event on the topics since the snapshot
+    dead_letters: list[ConsumerRecord] = field(default_factory=list)
+    unpublished: int = 0  # outbox rows not published yet
+    outbox_not_on_topic: int = 0  # published outbox rows whose event is not on their topic
+    accepted_without_event: list[str] = field(default_factory=list)  # accepted writes with no event anywhere
+    not_in_inbox: dict[str, int] = field(default_factory=dict)
+    settled: bool = False
+    settle_s: float = 0.0
+
+    @property
+    def lost(self) -> int:
+        return self.outbox_not_on_topic + len(self.accepted_without_event) + sum(self.not_in_inbox.values())
+
+    def dead_letter_summary(self) -> dict[str, int]:
+        def named(record: ConsumerRecord) -> str:
+            headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+            error = headers.get("dlt_error", "?").strip().splitlines()
+            return f"{headers.get('dlt_consumer', '?')}: {(error[-1] if error else '?')[:100]}"
+
+        return dict(Counter(named(r) for r in self.dead_letters).most_common(10))
+
+
+class Ledger:
+    """What the stack held before a fault (ends of the topics, last outbox row per service), so that
+    afterwards it can tell what the run added and whether all of it arrived."""
+
+    def __init__(self, bootstrap: str, positions: dict[TopicPartition, int], outbox_from: dict[str, int]) -> None:
+        self._bootstrap = bootstrap
+        self._positions = positions
+        self._outbox_from = outbox_from
+
+    @classmethod
+    async def open(cls) -> Ledger:
+        bootstrap = require_env("MES_KAFKA_BOOTSTRAP")
+        partitions = await topic_partitions(bootstrap, (*EVENT_TOPICS, DEAD_LETTER.name))
+        consumer = make_consumer(bootstrap, group_id=None, client_id="fault-suite")
+        await start_with_timeout(consumer, 15)
+        try:
+            positions = dict(await asyncio.wait_for(consumer.end_offsets(partitions), 15))
+        finally:
+            await stop_quietly(consumer)
+        outbox_from = {}
+        for service in SERVICES:
+            conn = await connect(service)
+            try:
+                outbox_from[service] = await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+            finally:
+                await conn.close()
+        return cls(bootstrap, positions, outbox_from)
+
+    async def unpublished(self, up_to: dict[str, int] | None = None) -> int:
+        """Outbox rows written since the snapshot (up to `up_to`'s ids) not yet on Kafka."""
+        waiting = 0
+        for service in SERVICES:
+            conn = await connect(service)
+            try:
+                waiting += await conn.fetchval(
+                    "SELECT count(*) FROM outbox WHERE id > $1 AND id <= $2 AND published_at IS NULL",
+                    self._outbox_from[service],
+                    (up_to or {}).get(service, 2**62),
+                )
+            finally:
+                await conn.close()
+        return waiting
+
+    async def outbox_ends(self) -> dict[str, int]:
+        ends = {}
+        for service in SERVICES:
+            conn = await connect(service)
+            try:
+                ends[service] = await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+            finally:
+                await conn.close()
+        return ends
+
+    async def settle(self, load: Load, *, timeout_s: float = SETTLE_S) -> Audit:
+        """Poll until every outbox row since the snapshot is published and on its topic, every accepted write
+        has its events on a topic and every follower's inbox holds the run's events it acts on; or until the
+        deadline, then return what is still missing."""
+        audit = Audit()
+        began = time.monotonic()
+        accepted = load.witness.accepted()
+        while True:
+            await self._read(load, audit)
+            await self._check(load, audit, accepted)
+            audit.settled = audit.unpublished == 0 and audit.lost == 0
+            if audit.settled or time.monotonic() - began > timeout_s:
+                audit.settle_s = round(time.monotonic() - began, 1)
+                return audit
+            await asyncio.sleep(1)
+
+    async def _read(self, load: Load, audit: Audit) -> None:
+        for record in await read_on(self._bootstrap, self._positions):
+            if record.topic == DEAD_LETTER.name:
+                audit.dead_letters.append(record)
+                continue
+            envelope = Envelope.from_bytes(record.value)
+            audit.all_ids.add(envelope.id)
+            key = record.key.decode(errors="replace") if record.key else ""
+            carried = (key, envelope.subject, envelope.correlationid or "")
+            if any(marker in text for marker in load.markers for text in carried):
+                audit.events[envelope.id] = (record.topic, envelope)
+
+    async def _check(self, load: Load, audit: Audit, accepted: set[str]) -> None:
+        audit.unpublished = 0
+        audit.outbox_not_on_topic = 0
+        for service in SERVICES:
+            conn = await connect(service)
+            try:
+                rows = await conn.fetch(
+                    "SELECT event_id, published_at IS NOT NULL AS published FROM outbox WHERE id > $1",
+                    self._outbox_from[service],
+                )
+            finally:
+                await conn.close()
+            audit.unpublished += sum(1 for r in rows if not r["published"])
+            audit.outbox_not_on_topic += sum(1 for r in rows if r["published"] and r["event_id"] not in audit.all_ids)
+        correlated = {envelope.correlationid for _, envelope in audit.events.values()}
+        audit.accepted_without_event = sorted(accepted - correlated)
+        for follower in FOLLOWERS:
+            wanted = [
+                event_id
+                for event_id, (topic, envelope) in audit.events.items()
+                if topic in follower.topics and envelope.type in follower.acts_on
+            ]
+            held = await inbox_holds(follower, wanted)
+            audit.not_in_inbox[follower.consumer] = len(set(wanted) - held)
+
+
+async def inbox_holds(follower: Follower, event_ids: list[UUID]) -> set[UUID]:
+    conn = await connect(follower.service)
+    try:
+        table = "inbox"
+        if follower.service == "reporting":  # reporting's inbox is in its live projection schema
+            schema = await conn.fetchval("SELECT schema_name FROM projection_pointer WHERE id = 1")
+            table = f'"{schema}".inbox'
+        rows = await conn.fetch(
+            f"SELECT event_id FROM {table} WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+            follower.consumer,
+            event_ids,
+        )
+        return {r["event_id"] for r in rows}
+    finally:
+        await conn.close()
+
+
+# ---- the verdict -----------------------------------------------------------------------------------
+
+DIFFERENCE = re.compile(r": tally (-?\d+), reporting (-?\d+)$")
+
+
+def counted_apart(differences: list[str]) -> tuple[int, int]:
+    """(how much reporting counts more than the tally, how much less), over the numeric differences."""
+    over = under = 0
+    for line in differences:
+        found = DIFFERENCE.search(line)
+        if found:
+            delta = int(found.group(2)) - int(found.group(1))
+            over += max(0, delta)
+            under += max(0, -delta)
+    return over, under
+
+
+def verdict(
+    fault: str, load: Load, result: RunResult | None, audit: Audit, recovery_s: float | None, detail: dict[str, Any]
+) -> dict[str, Any]:
+    statuses = load.witness.statuses()
+    wrong = {s: n for s, n in statuses.items() if int(s) >= 500 and s != "503"}
+    differences = (result.differences or []) if result is not None else ["the simulator run did not finish"]
+    over, under = counted_apart(differences)
+    clock = max(1e-9, (load.ended or time.monotonic()) - load.clock_started)
+    failures = []
+    if result is None:
+        failures.append("the simulator run did not finish")
+    else:
+        if result.differences:
+            failures.append(f"reporting differs from the tally in {len(result.differences)} figure(s)")
+        if result.stats.refused or result.stats.skipped:
+            shown = "; ".join(r.describe() for r in list(result.stats.refusals)[:5])
+            failures.append(f"{result.stats.refused} request(s) refused, {result.stats.skipped} skipped: {shown}")
+    if wrong:
+        failures.append(f"clients saw {wrong}")
+    if audit.unpublished:
+        failures.append(f"{audit.unpublished} outbox row(s) never published")
+    if audit.lost:
+        failures.append(
+            f"{audit.lost} lost: {audit.outbox_not_on_topic} published but not on the topic, "
+            f"{len(audit.accepted_without_event)} accepted writes without an event, inboxes short {audit.not_in_inbox}"
+        )
+    if audit.dead_letters:
+        failures.append(f"{len(audit.dead_letters)} dead letter(s): {audit.dead_letter_summary()}")
+    return {
+        "fault": fault,
+        "run": load.ids.base,
+        "load": {
+            "scenario": SCENARIO,
+            "simulated_days": load.days,
+            "requests": len(load.witness.answers),
+            "requests_per_s": round(sum(1 for a in load.witness.answers if a.at >= load.clock_started) / clock, 1),
+            "events": len(audit.events),
+        },
+        "clients": {
+            "statuses": statuses,
+            "503": statuses.get("503", 0),
+            "refused": result.stats.refused if result else None,
+            "skipped": result.stats.skipped if result else None,
+            "lag_retries": result.stats.lag_retries if result else None,
+        },
+        "recovery_s": None if recovery_s is None else round(recovery_s, 1),
+        "detail": detail,
+        "accepted": {"requests": len(load.witness.accepted()), "events": len(audit.events)},
+        "lost": {
+            "total": audit.lost + under,
+            "outbox_not_on_topic": audit.outbox_not_on_topic,
+            "unpublished": audit.unpublished,
+            "accepted_without_event": len(audit.accepted_without_event),
+            "accepted_without_event_sample": audit.accepted_without_event[:10],
+            "not_in_inbox": audit.not_in_inbox,
+            "reporting_under_tally": under,
+        },
+        "double_counted": over,
+        "dead_letters": {"count": len(audit.dead_letters), "by_consumer_and_error": audit.dead_letter_summary()},
+        "verify_differences": differences[:20],
+        "settled_s": audit.settle_s,
+        "failures": failures,
+    }
+
+
+async def judged(
+    fault: str,
+    load: Load,
+    ledger: Ledger,
+    fault_results: Any,
+    recovery: Callable[[], Awaitable[float | None]],
+    detail: dict[str, Any],
+) -> None:
+    """Wait for the run and the stack to settle, write the fault's figures down, then fail on any loss."""
+    result: RunResult | None = None
+    try:
+        result = await load.finish()
+    finally:
+        audit = await ledger.settle(load)
+        row = verdict(fault, load, result, audit, await recovery(), detail)
+        fault_results.add(row)
+    assert not row["failures"], f"{fault}:\n  " + "\n  ".join(row["failures"])
+
+
+# ---- the faults ------------------------------------------------------------------------------------
+
+
+async def test_each_service_killed_and_restarted(pieces: Any, fault_results: Any) -> None:
+    ledger = await Ledger.open()
+    load = await Load.start("services", days=3, clock_s=45)
+    detail: dict[str, Any] = {}
+    outages: dict[str, tuple[float, float]] = {}
+    try:
+        for service in SERVICES:
+            killed = await pieces.kill(service)
+            restart_s = await pieces.start(service)
+            outages[service] = (killed, time.monotonic())
+            detail[service] = {"restart_s": round(restart_s, 1)}
+    except BaseException:
+        await load.cancel()
+        raise
+
+    async def recovery() -> float | None:
+        worst = 0.0
+        for service, (killed, _) in outages.items():
+            back = load.witness.first_accepted(service, killed)
+            detail[service]["clients_back_after_s"] = None if back is None else round(back - killed, 1)
+            worst = max(worst, (back or load.ended) - killed)
+        return worst
+
+    await judged("kill -9 each service in turn", load, ledger, fault_results, recovery, detail)
+
+
+async def test_kafka_killed_for_half_a_minute(pieces: Any, fault_results: Any) -> None:
+    ledger = await Ledger.open()
+    load = await Load.start("kafka", days=3, clock_s=60)
+    detail: dict[str, Any] = {"down_s": 30}
+    try:
+        killed = await pieces.kill("kafka")
+        await asyncio.sleep(30)  # the outage itself: how long the broker stays down
+        detail["restart_s"] = round(await pieces.start("kafka"), 1)
+        backlog = await ledger.outbox_ends()
+        back = time.monotonic()
+        detail["backlog_at_restart"] = await ledger.unpublished(backlog)
+        drained = await eventually(
+            lambda: _drained(ledger, backlog), timeout_s=SETTLE_S, what="the outbox backlog of the outage published"
+        )
+        detail["backlog_published_after_s"] = round(drained - back, 1)
+        detail["outage_s"] = round(back - killed, 1)
+    except BaseException:
+        await load.cancel()
+        raise
+
+    async def recovery() -> float | None:
+        return detail["outage_s"] + detail["backlog_published_after_s"]
+
+    await judged("kill -9 Kafka, back after 30 s", load, ledger, fault_results, recovery, detail)
+
+
+async def _drained(ledger: Ledger, backlog: dict[str, int]) -> float | None:
+    return time.monotonic() if await ledger.unpublished(backlog) == 0 else None
+
+
+async def test_postgres_killed_while_consumers_lag_behind_an_import(pieces: Any, fault_results: Any) -> None:
+    ledger = await Ledger.open()
+    load = await Load.start("postgres", days=2, clock_s=40)
+    detail: dict[str, Any] = {"import_rows": IMPORT_ROWS, "down_s": 5}
+    try:
+        applied_before = await _people_applied()
+        began = time.monotonic()
+        response = await send(
+            load,
+            WORKFORCE,
+            "POST",
+            "/employees/import",
+            content=_employees_csv(load.ids, IMPORT_ROWS),
+            headers={
+                "Authorization": f"Bearer {load.token('hr-office', Role.SUPERVISOR)}",
+                "Idempotency-Key": f"{load.ids.base}-import",
+                "X-Correlation-ID": f"{load.ids.base}-import",
+                "Content-Type": "text/csv; charset=utf-8",
+            },
+        )
+        assert response.status_code == 200, f"the import was refused: {response.status_code} {response.text[:500]}"
+        detail["import_s"] = round(time.monotonic() - began, 1)
+
+        async def started() -> int | None:
+            applied = await _people_applied() - applied_before
+            return applied or None
+
+        # Kill once assembly-line has begun on the import's events, so that it is behind by most of them.
+        applied = await eventually(started, timeout_s=30, what="assembly-line to begin on the import")
+        killed = await pieces.kill("postgres")
+        detail["consumer_behind_at_kill"] = max(0, IMPORT_ROWS - applied)
+        await asyncio.sleep(5)  # the outage itself
+        detail["restart_s"] = round(await pieces.start("postgres"), 1)
+        lifted = time.monotonic()
+    except BaseException:
+        await load.cancel()
+        raise
+
+    async def recovery() -> float | None:
+        backs = {s: load.witness.first_accepted(s, lifted) for s in sorted(load.witness.services_after(lifted))}
+        detail["clients_back_after_s"] = {s: None if b is None else round(b - killed, 1) for s, b in backs.items()}
+        return max(((b or load.ended) - killed for b in backs.values()), default=None)
+
+    await judged("kill -9 PostgreSQL behind a 3,000-row import", load, ledger, fault_results, recovery, detail)
+
+
+async def _people_applied() -> int:
+    conn = await connect("assembly-line")
+    try:
+        return await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'assembly-line.people'")
+    finally:
+        await conn.close()
+
+
+def _employees_csv(ids: RunIds, rows: int) -> bytes:
+    """HR's import of idle transferred staff, with ids outside the simulator's own people (whose headcount
+    it verifies by the prefix `<base>-`)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["employee_id", "badge_id", "name", "origin", "status", "status_since"])
+    since = (datetime.now(UTC).date() - timedelta(days=30)).isoformat()
+    for n in range(1, rows + 1):
+        writer.writerow(
+            [f"{ids.base}I-E{n:05d}", f"{ids.base}I-B{n:05d}", f"Imported {n}", "transferred", "idle", since]
+        )
+    return out.getvalue().encode()
+
+
+async def test_a_database_refusing_connections(pieces: Any, fault_results: Any) -> None:
+    ledger = await Ledger.open()
+    load = await Load.start("refusing", days=2, clock_s=35)
+    line = f"{load.ids.base}-LX"
+    detail: dict[str, Any] = {"database": "workforce", "refused_s": 15, "line_configured_meanwhile": line}
+    try:
+        refused = time.monotonic()
+        await pieces.refuse_connections(WORKFORCE)
+        # A new line while workforce cannot write: it must still learn it from the stations topic.
+        response = await send(
+            load,
+            ASSEMBLY_LINE,
+            "PUT",
+            f"/lines/{line}",
+            json={"name": "fault suite line", "stations": [{"station_id": f"{line}-S1", "name": "only station"}]},
+            headers={
+                "Authorization": f"Bearer {load.token('line-supervisor', Role.SUPERVISOR)}",
+                "Idempotency-Key": line,
+                "X-Correlation-ID": line,
+            },
+        )
+        assert response.status_code in (200, 201), f"configuring {line}: {response.status_code} {response.text[:500]}"
+        await asyncio.sleep(max(0.0, 15 - (time.monotonic() - refused)))  # the outage itself
+        await pieces.accept_connections(WORKFORCE)
+        lifted = time.monotonic()
+    except BaseException:
+        await load.cancel()
+        raise
+
+    async def recovery() -> float | None:
+        back = load.witness.first_accepted(WORKFORCE, lifted)
+        return (back or load.ended) - refused
+
+    await judged("workforce's database refusing connections for 15 s", load, ledger, fault_results, recovery, detail)
