@@ -27,76 +27,31 @@ import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
-import asyncpg
 import httpx
 import pytest
-from aiokafka import ConsumerRecord, TopicPartition
 
-from assembly_line.service.consumers import KIT_HANDLERS, PEOPLE_HANDLERS
-from kit_receiving.service.consumers import SUBSCRIPTIONS as KIT_RECEIVING_SUBSCRIPTIONS
 from mes_shared.auth import Role, issue_token
-from mes_shared.envelope import Envelope
-from mes_shared.kafka import make_consumer, start_with_timeout, stop_quietly
-from mes_shared.testing import eventually, require_env, topic_partitions
-from mes_shared.topics import DEAD_LETTER, KITS, PEOPLE, STATIONS, VEHICLES
+from mes_shared.testing import eventually, require_env
 from plant_sim import scenario
 from plant_sim.cli import URL_VARIABLES
 from plant_sim.ids import WMI, RunIds, run_tag
 from plant_sim.model import Plant
-from plant_sim.requests import ASSEMBLY_LINE, WORKFORCE
+from plant_sim.requests import ASSEMBLY_LINE, KIT_RECEIVING, REPORTING, WORKFORCE
 from plant_sim.runner import RunConfig, RunResult, run, window
-from reporting.projections.fold import FOLDS
-from reporting.projections.runner import INBOX_CONSUMER as REPORTING_INBOX
-from reporting.projections.runner import TOPICS as REPORTING_TOPICS
-from workforce.runtime import SUBSCRIPTIONS as WORKFORCE_SUBSCRIPTIONS
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("kit-receiving", "assembly-line", "workforce", "reporting")
 SCENARIO = "compact"
 SEED = 20261207
 PREFIX = "FAULT"
-VERIFY_S = 90.0  # reporting agreeing with the tally
-SETTLE_S = 90.0  # outboxes published, every inbox complete
-LAG_S = 90.0  # how long the simulator resends a fact whose upstream fact has not arrived
+VERIFY_S = 60.0  # reporting agreeing with the tally
+SETTLE_S = 60.0  # outboxes published, every inbox complete
+LAG_S = 180.0  # how long the simulator resends a fact whose upstream fact has not arrived
 IMPORT_ROWS = 3000
-EVENT_TOPICS = (KITS.name, PEOPLE.name, STATIONS.name, VEHICLES.name)
-
-
-@dataclass(frozen=True)
-class Follower:
-    """A consumer, the database its inbox is in, and the event types it acts on (from its own code)."""
-
-    service: str
-    consumer: str
-    topics: tuple[str, ...]
-    acts_on: frozenset[str]
-
-
-def _subscribed(service: str, subscriptions: tuple[Any, ...]) -> list[Follower]:
-    return [Follower(service, f"{service}.{s.name}", s.topics, frozenset(s.event_types)) for s in subscriptions]
-
-
-FOLLOWERS = (
-    Follower("assembly-line", "assembly-line.kits", (KITS.name,), frozenset(KIT_HANDLERS)),
-    Follower("assembly-line", "assembly-line.people", (PEOPLE.name,), frozenset(PEOPLE_HANDLERS)),
-    *_subscribed("workforce", WORKFORCE_SUBSCRIPTIONS),
-    *_subscribed("kit-receiving", KIT_RECEIVING_SUBSCRIPTIONS),
-    Follower("reporting", REPORTING_INBOX, REPORTING_TOPICS, frozenset(FOLDS)),
-)
-
-
-def database_url(service: str) -> str:
-    return f"{require_env('MES_PG_URL')}/{service.replace('-', '_')}"
-
-
-async def connect(service: str) -> asyncpg.Connection:
-    return await asyncpg.connect(database_url(service), timeout=10)
 
 
 # ---- what the clients saw ---------------------------------------------------------------------------
@@ -127,12 +82,16 @@ class Witness:
         return {a.correlation_id for a in self.answers if 200 <= a.status < 300 and a.correlation_id}
 
     def first_accepted(self, service: str, after: float) -> float | None:
-        return next(
-            (a.at for a in self.answers if a.service == service and a.at > after and 200 <= a.status < 300), None
+        """When the service next accepted a write after `after` (reads carry no correlation id)."""
+        found = (
+            a.at
+            for a in self.answers
+            if a.service == service and a.at > after and a.correlation_id and 200 <= a.status < 300
         )
+        return next(found, None)
 
-    def services_after(self, after: float) -> set[str]:
-        return {a.service for a in self.answers if a.at > after}
+    def written_to_after(self, after: float) -> set[str]:
+        return {a.service for a in self.answers if a.at > after and a.correlation_id}
 
 
 # ---- the load: one simulator run on its own line ----------------------------------------------------
@@ -190,16 +149,17 @@ class Load:
             if self.task is not None and self.task.done():
                 self.task.result()  # the run ended during its set-up: raise what ended it
                 raise AssertionError(f"the simulator run {self.ids.base} ended before its clock started")
-            return len(self.witness.answers) > self.setup_requests + 20
+            return len(self.witness.accepted()) > self.setup_requests + 10  # all of the set-up, then the clock's
 
         await eventually(going, timeout_s=120, what=f"the simulator run {self.ids.base} to start its clock")
         self.clock_started = time.monotonic()
 
     async def finish(self) -> RunResult:
         assert self.task is not None
-        result = await self.task
-        self.ended = time.monotonic()
-        return result
+        try:
+            return await self.task
+        finally:
+            self.ended = time.monotonic()
 
     async def cancel(self) -> None:
         if self.task is not None and not self.task.done():
@@ -235,187 +195,6 @@ async def send(load: Load, service: str, method: str, path: str, **kwargs: Any) 
             await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
 
 
-# ---- what the stack holds: outboxes, topics, inboxes --------------------------------------------------
-
-
-async def read_on(bootstrap: str, positions: dict[TopicPartition, int]) -> list[ConsumerRecord]:
-    """Every record from `positions` to the end of each partition as it is now; moves `positions` on."""
-    consumer = make_consumer(bootstrap, group_id=None, client_id="fault-suite")
-    await start_with_timeout(consumer, 15)
-    try:
-        ends = await asyncio.wait_for(consumer.end_offsets(list(positions)), 15)
-        behind = [tp for tp in positions if ends[tp] > positions[tp]]
-        if not behind:
-            return []
-        consumer.assign(behind)
-        for tp in behind:
-            consumer.seek(tp, positions[tp])
-        records: list[ConsumerRecord] = []
-        deadline = time.monotonic() + 60
-        while behind:
-            assert time.monotonic() < deadline, f"could not read {behind} to their ends {ends} within 60 s"
-            for tp, batch in (await consumer.getmany(*behind, timeout_ms=500)).items():
-                records.extend(r for r in batch if r.offset < ends[tp])
-            for tp in list(behind):
-                positions[tp] = min(await consumer.position(tp), ends[tp])
-                if positions[tp] >= ends[tp]:
-                    behind.remove(tp)
-        return records
-    finally:
-        await stop_quietly(consumer)
-
-
-@dataclass
-class Audit:
-    """Whether everything a run added reached everywhere it should, as far as the deadline let it."""
-
-    events: dict[UUID, tuple[str, Envelope]] = field(default_factory=dict)  # the run's: id -> (topic, envelope)
-    all_ids: set[UUID] = field(default_factory=set)  # every event on the topics since the snapshot
-    dead_letters: list[ConsumerRecord] = field(default_factory=list)
-    unpublished: int = 0  # outbox rows not published yet
-    outbox_not_on_topic: int = 0  # published outbox rows whose event is not on their topic
-    accepted_without_event: list[str] = field(default_factory=list)  # accepted writes with no event anywhere
-    not_in_inbox: dict[str, int] = field(default_factory=dict)
-    settled: bool = False
-    settle_s: float = 0.0
-
-    @property
-    def lost(self) -> int:
-        return self.outbox_not_on_topic + len(self.accepted_without_event) + sum(self.not_in_inbox.values())
-
-    def dead_letter_summary(self) -> dict[str, int]:
-        def named(record: ConsumerRecord) -> str:
-            headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
-            error = headers.get("dlt_error", "?").strip().splitlines()
-            return f"{headers.get('dlt_consumer', '?')}: {(error[-1] if error else '?')[:100]}"
-
-        return dict(Counter(named(r) for r in self.dead_letters).most_common(10))
-
-
-class Ledger:
-    """What the stack held before a fault (ends of the topics, last outbox row per service), so that
-    afterwards it can tell what the run added and whether all of it arrived."""
-
-    def __init__(self, bootstrap: str, positions: dict[TopicPartition, int], outbox_from: dict[str, int]) -> None:
-        self._bootstrap = bootstrap
-        self._positions = positions
-        self._outbox_from = outbox_from
-
-    @classmethod
-    async def open(cls) -> Ledger:
-        bootstrap = require_env("MES_KAFKA_BOOTSTRAP")
-        partitions = await topic_partitions(bootstrap, (*EVENT_TOPICS, DEAD_LETTER.name))
-        consumer = make_consumer(bootstrap, group_id=None, client_id="fault-suite")
-        await start_with_timeout(consumer, 15)
-        try:
-            positions = dict(await asyncio.wait_for(consumer.end_offsets(partitions), 15))
-        finally:
-            await stop_quietly(consumer)
-        outbox_from = {}
-        for service in SERVICES:
-            conn = await connect(service)
-            try:
-                outbox_from[service] = await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
-            finally:
-                await conn.close()
-        return cls(bootstrap, positions, outbox_from)
-
-    async def unpublished(self, up_to: dict[str, int] | None = None) -> int:
-        """Outbox rows written since the snapshot (up to `up_to`'s ids) not yet on Kafka."""
-        waiting = 0
-        for service in SERVICES:
-            conn = await connect(service)
-            try:
-                waiting += await conn.fetchval(
-                    "SELECT count(*) FROM outbox WHERE id > $1 AND id <= $2 AND published_at IS NULL",
-                    self._outbox_from[service],
-                    (up_to or {}).get(service, 2**62),
-                )
-            finally:
-                await conn.close()
-        return waiting
-
-    async def outbox_ends(self) -> dict[str, int]:
-        ends = {}
-        for service in SERVICES:
-            conn = await connect(service)
-            try:
-                ends[service] = await conn.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
-            finally:
-                await conn.close()
-        return ends
-
-    async def settle(self, load: Load, *, timeout_s: float = SETTLE_S) -> Audit:
-        """Poll until every outbox row since the snapshot is published and on its topic, every accepted write
-        has its events on a topic and every follower's inbox holds the run's events it acts on; or until the
-        deadline, then return what is still missing."""
-        audit = Audit()
-        began = time.monotonic()
-        accepted = load.witness.accepted()
-        while True:
-            await self._read(load, audit)
-            await self._check(load, audit, accepted)
-            audit.settled = audit.unpublished == 0 and audit.lost == 0
-            if audit.settled or time.monotonic() - began > timeout_s:
-                audit.settle_s = round(time.monotonic() - began, 1)
-                return audit
-            await asyncio.sleep(1)
-
-    async def _read(self, load: Load, audit: Audit) -> None:
-        for record in await read_on(self._bootstrap, self._positions):
-            if record.topic == DEAD_LETTER.name:
-                audit.dead_letters.append(record)
-                continue
-            envelope = Envelope.from_bytes(record.value)
-            audit.all_ids.add(envelope.id)
-            key = record.key.decode(errors="replace") if record.key else ""
-            carried = (key, envelope.subject, envelope.correlationid or "")
-            if any(marker in text for marker in load.markers for text in carried):
-                audit.events[envelope.id] = (record.topic, envelope)
-
-    async def _check(self, load: Load, audit: Audit, accepted: set[str]) -> None:
-        audit.unpublished = 0
-        audit.outbox_not_on_topic = 0
-        for service in SERVICES:
-            conn = await connect(service)
-            try:
-                rows = await conn.fetch(
-                    "SELECT event_id, published_at IS NOT NULL AS published FROM outbox WHERE id > $1",
-                    self._outbox_from[service],
-                )
-            finally:
-                await conn.close()
-            audit.unpublished += sum(1 for r in rows if not r["published"])
-            audit.outbox_not_on_topic += sum(1 for r in rows if r["published"] and r["event_id"] not in audit.all_ids)
-        correlated = {envelope.correlationid for _, envelope in audit.events.values()}
-        audit.accepted_without_event = sorted(accepted - correlated)
-        for follower in FOLLOWERS:
-            wanted = [
-                event_id
-                for event_id, (topic, envelope) in audit.events.items()
-                if topic in follower.topics and envelope.type in follower.acts_on
-            ]
-            held = await inbox_holds(follower, wanted)
-            audit.not_in_inbox[follower.consumer] = len(set(wanted) - held)
-
-
-async def inbox_holds(follower: Follower, event_ids: list[UUID]) -> set[UUID]:
-    conn = await connect(follower.service)
-    try:
-        table = "inbox"
-        if follower.service == "reporting":  # reporting's inbox is in its live projection schema
-            schema = await conn.fetchval("SELECT schema_name FROM projection_pointer WHERE id = 1")
-            table = f'"{schema}".inbox'
-        rows = await conn.fetch(
-            f"SELECT event_id FROM {table} WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
-            follower.consumer,
-            event_ids,
-        )
-        return {r["event_id"] for r in rows}
-    finally:
-        await conn.close()
-
-
 # ---- the verdict -----------------------------------------------------------------------------------
 
 DIFFERENCE = re.compile(r": tally (-?\d+), reporting (-?\d+)$")
@@ -434,7 +213,7 @@ def counted_apart(differences: list[str]) -> tuple[int, int]:
 
 
 def verdict(
-    fault: str, load: Load, result: RunResult | None, audit: Audit, recovery_s: float | None, detail: dict[str, Any]
+    fault: str, load: Load, result: RunResult | None, audit: Any, recovery_s: float | None, detail: dict[str, Any]
 ) -> dict[str, Any]:
     statuses = load.witness.statuses()
     wrong = {s: n for s, n in statuses.items() if int(s) >= 500 and s != "503"}
@@ -480,7 +259,11 @@ def verdict(
         },
         "recovery_s": None if recovery_s is None else round(recovery_s, 1),
         "detail": detail,
-        "accepted": {"requests": len(load.witness.accepted()), "events": len(audit.events)},
+        "accepted": {
+            "requests": len(load.witness.accepted()),
+            "requests_emitting_no_event": audit.accepted_emitting_nothing,
+            "events": len(audit.events),
+        },
         "lost": {
             "total": audit.lost + under,
             "outbox_not_on_topic": audit.outbox_not_on_topic,
@@ -501,7 +284,7 @@ def verdict(
 async def judged(
     fault: str,
     load: Load,
-    ledger: Ledger,
+    ledger: Any,
     fault_results: Any,
     recovery: Callable[[], Awaitable[float | None]],
     detail: dict[str, Any],
@@ -511,7 +294,7 @@ async def judged(
     try:
         result = await load.finish()
     finally:
-        audit = await ledger.settle(load)
+        audit = await ledger.settle(load.markers, load.witness.accepted(), timeout_s=SETTLE_S)
         row = verdict(fault, load, result, audit, await recovery(), detail)
         fault_results.add(row)
     assert not row["failures"], f"{fault}:\n  " + "\n  ".join(row["failures"])
@@ -520,46 +303,46 @@ async def judged(
 # ---- the faults ------------------------------------------------------------------------------------
 
 
-async def test_each_service_killed_and_restarted(pieces: Any, fault_results: Any) -> None:
-    ledger = await Ledger.open()
+async def test_each_service_killed_and_restarted(pieces: Any, ledger: Any, fault_results: Any) -> None:
     load = await Load.start("services", days=3, clock_s=45)
     detail: dict[str, Any] = {}
-    outages: dict[str, tuple[float, float]] = {}
+    killed_at: dict[str, float] = {}
     try:
-        for service in SERVICES:
-            killed = await pieces.kill(service)
+        for service in (KIT_RECEIVING, ASSEMBLY_LINE, WORKFORCE, REPORTING):
+            killed_at[service] = await pieces.kill(service)
             restart_s = await pieces.start(service)
-            outages[service] = (killed, time.monotonic())
-            detail[service] = {"restart_s": round(restart_s, 1)}
+            ready_s = time.monotonic() - killed_at[service]
+            detail[service] = {"ready_after_s": round(ready_s, 1), "restart_s": round(restart_s, 1)}
     except BaseException:
         await load.cancel()
         raise
 
     async def recovery() -> float | None:
-        worst = 0.0
-        for service, (killed, _) in outages.items():
+        # Reporting takes no writes once the plant is set up: its clients are back when it is ready again.
+        for service, killed in killed_at.items():
             back = load.witness.first_accepted(service, killed)
             detail[service]["clients_back_after_s"] = None if back is None else round(back - killed, 1)
-            worst = max(worst, (back or load.ended) - killed)
-        return worst
+        return max(f["clients_back_after_s"] or f["ready_after_s"] for f in detail.values())
 
     await judged("kill -9 each service in turn", load, ledger, fault_results, recovery, detail)
 
 
-async def test_kafka_killed_for_half_a_minute(pieces: Any, fault_results: Any) -> None:
-    ledger = await Ledger.open()
+async def test_kafka_killed_for_half_a_minute(pieces: Any, ledger: Any, fault_results: Any) -> None:
     load = await Load.start("kafka", days=3, clock_s=60)
     detail: dict[str, Any] = {"down_s": 30}
     try:
         killed = await pieces.kill("kafka")
         await asyncio.sleep(30)  # the outage itself: how long the broker stays down
-        detail["restart_s"] = round(await pieces.start("kafka"), 1)
         backlog = await ledger.outbox_ends()
+        detail["outbox_backlog"] = await ledger.unpublished(backlog)
         back = time.monotonic()
-        detail["backlog_at_restart"] = await ledger.unpublished(backlog)
-        drained = await eventually(
-            lambda: _drained(ledger, backlog), timeout_s=SETTLE_S, what="the outbox backlog of the outage published"
-        )
+        starting = asyncio.create_task(pieces.start("kafka"))
+        try:
+            drained = await eventually(
+                lambda: _drained(ledger, backlog), timeout_s=SETTLE_S + 60, what="the outage's outbox backlog published"
+            )
+        finally:
+            detail["restart_s"] = round(await starting, 1)  # never two starts at once (the teardown starts too)
         detail["backlog_published_after_s"] = round(drained - back, 1)
         detail["outage_s"] = round(back - killed, 1)
     except BaseException:
@@ -567,21 +350,20 @@ async def test_kafka_killed_for_half_a_minute(pieces: Any, fault_results: Any) -
         raise
 
     async def recovery() -> float | None:
-        return detail["outage_s"] + detail["backlog_published_after_s"]
+        return detail["backlog_published_after_s"]
 
     await judged("kill -9 Kafka, back after 30 s", load, ledger, fault_results, recovery, detail)
 
 
-async def _drained(ledger: Ledger, backlog: dict[str, int]) -> float | None:
+async def _drained(ledger: Any, backlog: dict[str, int]) -> float | None:
     return time.monotonic() if await ledger.unpublished(backlog) == 0 else None
 
 
-async def test_postgres_killed_while_consumers_lag_behind_an_import(pieces: Any, fault_results: Any) -> None:
-    ledger = await Ledger.open()
+async def test_postgres_killed_while_consumers_lag(pieces: Any, ledger: Any, fault_results: Any) -> None:
     load = await Load.start("postgres", days=2, clock_s=40)
     detail: dict[str, Any] = {"import_rows": IMPORT_ROWS, "down_s": 5}
     try:
-        applied_before = await _people_applied()
+        applied_before = await ledger.inbox_count("assembly-line", "assembly-line.people")
         began = time.monotonic()
         response = await send(
             load,
@@ -600,7 +382,7 @@ async def test_postgres_killed_while_consumers_lag_behind_an_import(pieces: Any,
         detail["import_s"] = round(time.monotonic() - began, 1)
 
         async def started() -> int | None:
-            applied = await _people_applied() - applied_before
+            applied = await ledger.inbox_count("assembly-line", "assembly-line.people") - applied_before
             return applied or None
 
         # Kill once assembly-line has begun on the import's events, so that it is behind by most of them.
@@ -615,19 +397,11 @@ async def test_postgres_killed_while_consumers_lag_behind_an_import(pieces: Any,
         raise
 
     async def recovery() -> float | None:
-        backs = {s: load.witness.first_accepted(s, lifted) for s in sorted(load.witness.services_after(lifted))}
+        backs = {s: load.witness.first_accepted(s, lifted) for s in sorted(load.witness.written_to_after(lifted))}
         detail["clients_back_after_s"] = {s: None if b is None else round(b - killed, 1) for s, b in backs.items()}
         return max(((b or load.ended) - killed for b in backs.values()), default=None)
 
     await judged("kill -9 PostgreSQL behind a 3,000-row import", load, ledger, fault_results, recovery, detail)
-
-
-async def _people_applied() -> int:
-    conn = await connect("assembly-line")
-    try:
-        return await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = 'assembly-line.people'")
-    finally:
-        await conn.close()
 
 
 def _employees_csv(ids: RunIds, rows: int) -> bytes:
@@ -644,8 +418,7 @@ def _employees_csv(ids: RunIds, rows: int) -> bytes:
     return out.getvalue().encode()
 
 
-async def test_a_database_refusing_connections(pieces: Any, fault_results: Any) -> None:
-    ledger = await Ledger.open()
+async def test_a_database_refusing_connections(pieces: Any, ledger: Any, fault_results: Any) -> None:
     load = await Load.start("refusing", days=2, clock_s=35)
     line = f"{load.ids.base}-LX"
     detail: dict[str, Any] = {"database": "workforce", "refused_s": 15, "line_configured_meanwhile": line}
