@@ -192,7 +192,7 @@ class Audit:
     """Whether everything a run added reached everywhere it should, as far as the deadline let it."""
 
     events: dict[UUID, tuple[str, Envelope]] = field(default_factory=dict)  # the run's: id -> (topic, envelope)
-    all_ids: set[UUID] = field(default_factory=set)  # every event on the topics since the snapshot
+    on_topics: set[tuple[str, UUID]] = field(default_factory=set)  # (topic, event id) of all since the snapshot
     dead_letters: list[ConsumerRecord] = field(default_factory=list)
     unpublished: int = 0  # outbox rows not published yet
     outbox_not_on_topic: int = 0  # published outbox rows whose event is not on their topic
@@ -289,7 +289,7 @@ class Ledger:
                 audit.dead_letters.append(record)
                 continue
             envelope = Envelope.from_bytes(record.value)
-            audit.all_ids.add(envelope.id)
+            audit.on_topics.add((record.topic, envelope.id))
             key = record.key.decode(errors="replace") if record.key else ""
             carried = (key, envelope.subject, envelope.correlationid or "")
             if any(marker in text for marker in markers for text in carried):
@@ -303,18 +303,21 @@ class Ledger:
             conn = await connect(service)
             try:
                 rows = await conn.fetch(
-                    "SELECT event_id, published_at IS NOT NULL AS published, payload FROM outbox WHERE id > $1",
+                    "SELECT event_id, topic, published_at IS NOT NULL AS published, payload FROM outbox WHERE id > $1",
                     self._outbox_from[service],
                 )
             finally:
                 await conn.close()
             audit.unpublished += sum(1 for r in rows if not r["published"])
-            audit.outbox_not_on_topic += sum(1 for r in rows if r["published"] and r["event_id"] not in audit.all_ids)
+            audit.outbox_not_on_topic += sum(
+                1 for r in rows if r["published"] and (r["topic"], r["event_id"]) not in audit.on_topics
+            )
             in_outboxes.update(Envelope.from_bytes(r["payload"]).correlationid or "" for r in rows)
         on_topics = {envelope.correlationid for _, envelope in audit.events.values()}
         # A write that changes only its own service's state (a model, a target) emits nothing: it has no outbox row.
         audit.accepted_without_event = sorted((accepted & in_outboxes) - on_topics)
         audit.accepted_emitting_nothing = len(accepted - in_outboxes)
+        # The inbox's key is (consumer, event id): an event is in it once or not at all.
         for follower in FOLLOWERS:
             wanted = [
                 event_id
