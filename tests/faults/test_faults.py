@@ -13,9 +13,10 @@ Afterwards, with deadlines instead of sleeps: the simulator's `--verify` equals 
 services put in their outboxes is on its topic and every accepted request's events are there; every consumer's
 inbox holds each of the run's events it acts on; `mes.dead-letter` has nothing new; no client saw a 5xx but a
 503. Each fault's figures (load, what clients saw, recovery, accepted, lost, double-counted, dead letters) go to
-.run/faults-results.json and a table at the end of the run. Recovery: from the fault until every service the
-fault touched accepted a request again (for Kafka, which clients never see: until the outbox backlog it left
-was published).
+.run/faults-results.json and a table at the end of the run. Recovery: from the fault until every service it
+touched accepted a write again (reporting, which takes none once the plant is set up: until it was ready
+again); for Kafka, which clients never see, from the broker's start until the outage's outbox backlog was
+published. Double-counted: how far reporting's figures exceed the tally.
 """
 
 from __future__ import annotations
@@ -138,7 +139,11 @@ class Load:
     async def start(cls, name: str, *, days: int, clock_s: float) -> Load:
         load, config = cls.plan(name, days=days, clock_s=clock_s)
         load.task = asyncio.create_task(run(config), name=f"load-{name}")
-        await load.clock_going()
+        try:
+            await load.clock_going()
+        except BaseException:
+            await load.cancel()
+            raise
         return load
 
     async def clock_going(self) -> None:
@@ -218,6 +223,7 @@ def verdict(
     statuses = load.witness.statuses()
     wrong = {s: n for s, n in statuses.items() if int(s) >= 500 and s != "503"}
     differences = (result.differences or []) if result is not None else ["the simulator run did not finish"]
+    # Over the tally: counted twice (or the trace of a lost consumption, which leaves a kit released too).
     over, under = counted_apart(differences)
     clock = max(1e-9, (load.ended or time.monotonic()) - load.clock_started)
     failures = []
