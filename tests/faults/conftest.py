@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -328,10 +329,15 @@ class Ledger:
             audit.not_in_inbox[follower.consumer] = len(set(wanted) - held)
 
     @staticmethod
-    async def inbox_count(service: str, consumer: str) -> int:
+    async def inbox_count(service: str, consumer: str, before: datetime | None = None) -> int:
+        """Events the consumer has applied (in transactions begun before `before`)."""
         conn = await connect(service)
         try:
-            return await conn.fetchval("SELECT count(*) FROM inbox WHERE consumer = $1", consumer)
+            return await conn.fetchval(
+                "SELECT count(*) FROM inbox WHERE consumer = $1 AND processed_at < $2",
+                consumer,
+                before or datetime.now(UTC) + timedelta(days=1),
+            )
         finally:
             await conn.close()
 
