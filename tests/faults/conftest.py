@@ -151,6 +151,7 @@ FOLLOWERS = (
     *_subscribed("kit-receiving", KIT_RECEIVING_SUBSCRIPTIONS),
     Follower("reporting", REPORTING_INBOX, REPORTING_TOPICS, frozenset(FOLDS)),
 )
+CONSUMERS = frozenset(f.consumer for f in FOLLOWERS)
 
 
 def database_url(service: str) -> str:
@@ -194,7 +195,9 @@ class Audit:
 
     events: dict[UUID, tuple[str, Envelope]] = field(default_factory=dict)  # the run's: id -> (topic, envelope)
     on_topics: set[tuple[str, UUID]] = field(default_factory=set)  # (topic, event id) of all since the snapshot
-    dead_letters: list[ConsumerRecord] = field(default_factory=list)
+    dead_letters: list[ConsumerRecord] = field(default_factory=list)  # from the services' consumers
+    # From consumers the earlier tests left running on the same topics (their apps live as long as the session).
+    other_dead_letters: list[ConsumerRecord] = field(default_factory=list)
     unpublished: int = 0  # outbox rows not published yet
     outbox_not_on_topic: int = 0  # published outbox rows whose event is not on their topic
     accepted_without_event: list[str] = field(default_factory=list)  # accepted writes whose events are not on a topic
@@ -207,13 +210,20 @@ class Audit:
     def lost(self) -> int:
         return self.outbox_not_on_topic + len(self.accepted_without_event) + sum(self.not_in_inbox.values())
 
-    def dead_letter_summary(self) -> dict[str, int]:
-        def named(record: ConsumerRecord) -> str:
-            headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
-            error = headers.get("dlt_error", "?").strip().splitlines()
-            return f"{headers.get('dlt_consumer', '?')}: {(error[-1] if error else '?')[:100]}"
+    @staticmethod
+    def summary(dead_letters: list[ConsumerRecord]) -> dict[str, int]:
+        """How many dead letters per consumer and error (the last line of the error)."""
 
-        return dict(Counter(named(r) for r in self.dead_letters).most_common(10))
+        def named(record: ConsumerRecord) -> str:
+            error = _header(record, "dlt_error").strip().splitlines()
+            return f"{_header(record, 'dlt_consumer')}: {(error[-1] if error else '?')[:100]}"
+
+        return dict(Counter(named(r) for r in dead_letters).most_common(10))
+
+
+def _header(record: ConsumerRecord, name: str) -> str:
+    found = next((v for k, v in record.headers or () if k == name), b"?")
+    return found.decode(errors="replace")
 
 
 class Ledger:
@@ -287,7 +297,8 @@ class Ledger:
     async def _read(self, markers: tuple[str, ...], audit: Audit) -> None:
         for record in await read_on(self._bootstrap, self._positions):
             if record.topic == DEAD_LETTER.name:
-                audit.dead_letters.append(record)
+                ours = _header(record, "dlt_consumer") in CONSUMERS
+                (audit.dead_letters if ours else audit.other_dead_letters).append(record)
                 continue
             envelope = Envelope.from_bytes(record.value)
             audit.on_topics.add((record.topic, envelope.id))

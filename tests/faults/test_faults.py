@@ -246,7 +246,7 @@ def verdict(
             f"{len(audit.accepted_without_event)} accepted writes without an event, inboxes short {audit.not_in_inbox}"
         )
     if audit.dead_letters:
-        failures.append(f"{len(audit.dead_letters)} dead letter(s): {audit.dead_letter_summary()}")
+        failures.append(f"{len(audit.dead_letters)} dead letter(s): {audit.summary(audit.dead_letters)}")
     return {
         "fault": fault,
         "run": load.ids.base,
@@ -281,7 +281,11 @@ def verdict(
             "reporting_under_tally": under,
         },
         "double_counted": over,
-        "dead_letters": {"count": len(audit.dead_letters), "by_consumer_and_error": audit.dead_letter_summary()},
+        "dead_letters": {
+            "count": len(audit.dead_letters),
+            "by_consumer_and_error": audit.summary(audit.dead_letters),
+            "of_other_tests_consumers": audit.summary(audit.other_dead_letters),
+        },
         "verify_differences": differences[:20],
         "settled_s": audit.settle_s,
         "failures": failures,
@@ -311,7 +315,7 @@ async def judged(
 
 
 async def test_each_service_killed_and_restarted(pieces: Any, ledger: Any, fault_results: Any) -> None:
-    load = await Load.start("services", days=3, clock_s=45)
+    load = await Load.start("services", days=3, clock_s=40)
     detail: dict[str, Any] = {}
     killed_at: dict[str, float] = {}
     try:
@@ -335,7 +339,7 @@ async def test_each_service_killed_and_restarted(pieces: Any, ledger: Any, fault
 
 
 async def test_kafka_killed_for_half_a_minute(pieces: Any, ledger: Any, fault_results: Any) -> None:
-    load = await Load.start("kafka", days=3, clock_s=60)
+    load = await Load.start("kafka", days=3, clock_s=45)
     detail: dict[str, Any] = {"down_s": 30}
     try:
         killed = await pieces.kill("kafka")
@@ -367,7 +371,7 @@ async def _drained(ledger: Any, backlog: dict[str, int]) -> float | None:
 
 
 async def test_postgres_killed_while_consumers_lag(pieces: Any, ledger: Any, fault_results: Any) -> None:
-    load = await Load.start("postgres", days=2, clock_s=40)
+    load = await Load.start("postgres", days=2, clock_s=30)
     detail: dict[str, Any] = {"import_rows": IMPORT_ROWS, "down_s": 5}
     try:
         applied_before = await ledger.inbox_count("assembly-line", "assembly-line.people")
@@ -428,7 +432,7 @@ def _employees_csv(ids: RunIds, rows: int) -> bytes:
 
 
 async def test_a_database_refusing_connections(pieces: Any, ledger: Any, fault_results: Any) -> None:
-    load = await Load.start("refusing", days=2, clock_s=35)
+    load = await Load.start("refusing", days=2, clock_s=30)
     line = f"{load.ids.base}-LX"
     detail: dict[str, Any] = {"database": "workforce", "refused_s": 15, "line_configured_meanwhile": line}
     try:
