@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,10 @@ TOKEN_TTL = timedelta(hours=12)
 RESEND_STATUSES = frozenset({502, 503, 504})
 # The longest a Retry-After is taken at its word: a wait is also cut short at the resend deadline.
 MAX_RETRY_AFTER_S = 30.0
+CORRELATION_HEADER = "X-Correlation-ID"
+
+# Told of every HTTP answer, resends included: (service, status, the request's correlation id or None).
+Observer = Callable[[str, int, str | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,7 @@ class Api:
         timeout_s: float = 30.0,
         max_connections: int = 64,
         resend_for_s: float = 120.0,
+        observe: Observer | None = None,
     ) -> None:
         missing = [s for s in SERVICES if not urls.get(s)]
         if missing:
@@ -58,7 +64,13 @@ class Api:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self.urls = dict(urls)
         self._clients = {
-            s: httpx.AsyncClient(base_url=urls[s].rstrip("/"), timeout=timeout_s, limits=limits) for s in SERVICES
+            s: httpx.AsyncClient(
+                base_url=urls[s].rstrip("/"),
+                timeout=timeout_s,
+                limits=limits,
+                event_hooks={"response": [_watch(s, observe)]} if observe is not None else None,
+            )
+            for s in SERVICES
         }
         self._secret = secret
         self._tokens: dict[tuple[str, Role, tuple[str, ...]], tuple[str, float]] = {}
@@ -82,7 +94,7 @@ class Api:
         if call.idempotency_key is not None:
             headers["Idempotency-Key"] = call.idempotency_key
         if correlation_id is not None:
-            headers["X-Correlation-ID"] = correlation_id
+            headers[CORRELATION_HEADER] = correlation_id
         if call.content is not None:
             headers["Content-Type"] = call.content_type or "application/octet-stream"
         return await self._request(
@@ -136,6 +148,13 @@ class Api:
     async def openapi(self, service: str) -> dict[str, Any]:
         answer = await self._request(service, "GET", "/openapi.json")
         return answer.body if answer.ok and isinstance(answer.body, dict) else {}
+
+
+def _watch(service: str, observe: Observer) -> Callable[[httpx.Response], Awaitable[None]]:
+    async def hook(response: httpx.Response) -> None:
+        observe(service, response.status_code, response.request.headers.get(CORRELATION_HEADER))
+
+    return hook
 
 
 def _body(response: httpx.Response) -> Any:

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from mes_shared.auth import Role, issue_token
 from plant_sim import verify
-from plant_sim.api import Api
+from plant_sim.api import Api, Observer
 from plant_sim.driver import Driver, DriverStats
 from plant_sim.ids import RunIds, run_tag
 from plant_sim.model import Plant
@@ -49,6 +49,8 @@ class RunConfig:
     verify_timeout_s: float = 180.0
     progress_every_s: float | None = None
     quiet: bool = False
+    lag_deadline_s: float = 300.0  # how long a fact whose upstream fact has not arrived yet is sent again
+    observe: Observer | None = None  # told of every HTTP answer (the fault suite counts what clients saw)
 
 
 @dataclass
@@ -151,7 +153,7 @@ async def run(
         first_day=plant.world.first_day,
     )
     progress = Progress(calendar, every_s=config.progress_every_s, quiet=config.quiet)
-    api = Api(config.urls, config.secret, max_connections=max(8, config.concurrency * 2))
+    api = Api(config.urls, config.secret, max_connections=max(8, config.concurrency * 2), observe=config.observe)
     notes: list[str] = []
     try:
         progress.say(f"plant simulator: scenario {config.scenario.name}, seed {config.seed}, run {ids.base}")
@@ -168,7 +170,13 @@ async def run(
         if people is None and config.verify:
             people = await verify.headcount_scope(api, f"{ids.base}-", calendar.local_date(end).isoformat())
         driver = Driver(
-            api, ids, tally, concurrency=config.concurrency, backdated_kits=backdated, on_refusal=progress.refusal
+            api,
+            ids,
+            tally,
+            concurrency=config.concurrency,
+            lag_deadline_s=config.lag_deadline_s,
+            backdated_kits=backdated,
+            on_refusal=progress.refusal,
         )
         progress.say(
             f"line {plant.line_id}: window {start.astimezone(calendar.zone):%Y-%m-%d %H:%M} to "
