@@ -12,6 +12,7 @@ from mes_shared.auth import Principal, Role, require
 from mes_shared.commands import CommandContext
 from mes_shared.db import SessionFactory
 from mes_shared.observability import CorrelationAndMetricsMiddleware, configure_logging, metrics_endpoint
+from mes_shared.openapi import document_contract
 from mes_shared.problems import install_problem_handlers
 from mes_shared.runtime import Runtime
 from mes_shared.settings import ServiceSettings
@@ -44,6 +45,7 @@ def create_service_app(
     app.state.service = service
     app.add_middleware(CorrelationAndMetricsMiddleware)
     install_problem_handlers(app)
+    document_contract(app)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(health_router())
     for router in routers:
