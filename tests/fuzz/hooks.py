@@ -1,0 +1,63 @@
+"""schemathesis hooks (loaded by `st run` in tests/fuzz/test_fuzz.py): every request carries a token of a role
+the operation allows, as its OpenAPI `security` lists them.
+
+The least powerful allowed role is taken (a read goes out as a manager, a kit write as logistics, a station
+event as a terminal); admin only where nothing else is allowed. A terminal is scoped to the fuzzer's own
+station and its requests name that station, so a terminal's writes only ever touch the fuzzer's station.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+import schemathesis
+
+from mes_shared.auth import Role, issue_token
+
+FUZZ_STATION = "FUZZ-ST1"
+LEAST_POWERFUL_FIRST = (Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.LOGISTICS, Role.TERMINAL, Role.ADMIN)
+
+
+@cache
+def bearer(role: Role) -> str:
+    stations = [FUZZ_STATION] if role is Role.TERMINAL else None
+    return "Bearer " + issue_token(os.environ["MES_AUTH_SECRET"], subject=f"fuzz-{role}", role=role, stations=stations)
+
+
+def role_for(operation: dict[str, Any]) -> Role | None:
+    """The role to call an operation with; None for a public one (no `security`)."""
+    allowed = {role for requirement in operation.get("security", []) for role in requirement.get("bearer", [])}
+    if not allowed:
+        return None
+    return next(role for role in LEAST_POWERFUL_FIRST if role.value in allowed)
+
+
+@schemathesis.hook
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+    role = role_for(case.operation.definition.raw)
+    if role is None:
+        return
+    case.headers = {**(case.headers or {}), "Authorization": bearer(role)}
+    if role is Role.TERMINAL:
+        if "station" in (case.path_parameters or {}):
+            case.path_parameters = {**case.path_parameters, "station": FUZZ_STATION}
+        if isinstance(case.body, dict) and "station" in case.body:
+            case.body = {**case.body, "station": FUZZ_STATION}
+
+
+# What the services answered, per operation and status (test_fuzz.py reads it: the run's figures, and proof that
+# the tokens were accepted).
+TALLY: dict[str, dict[int, int]] = {}
+
+
+@schemathesis.hook
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: schemathesis.Response) -> None:
+    statuses = TALLY.setdefault(f"{case.method.upper()} {case.operation.path}", {})
+    statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+    path = os.environ.get("MES_FUZZ_TALLY")
+    if path:
+        with open(path, "w") as out:
+            json.dump(TALLY, out)
