@@ -2,8 +2,9 @@
 the operation allows, as its OpenAPI `security` lists them.
 
 The least powerful allowed role is taken (a read goes out as a manager, a kit write as logistics, a station
-event as a terminal); admin only where nothing else is allowed. A terminal is scoped to the fuzzer's own
-station and its requests name that station, so a terminal's writes only ever touch the fuzzer's station.
+event as a terminal); admin only where nothing else is allowed. What a write touches is the fuzzer's own: a
+terminal is scoped to the fuzzer's station and names it, and a write naming a line names one of the fuzzer's
+lines (its id prefixed).
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ import schemathesis
 from mes_shared.auth import Role, issue_token
 
 FUZZ_STATION = "FUZZ-ST1"
+# Every line a write names starts so: the fuzzer never writes to another line's data.
+FUZZ_LINE_PREFIX = "FUZZ-"
 LEAST_POWERFUL_FIRST = (Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.LOGISTICS, Role.TERMINAL, Role.ADMIN)
+
+
+def own_line(values: Any) -> Any:
+    """`values` (path parameters or a body) with the line it writes to made one of the fuzzer's own."""
+    line = values.get("line_id") if isinstance(values, dict) else None
+    if not isinstance(line, str) or line.startswith(FUZZ_LINE_PREFIX):
+        return values
+    return {**values, "line_id": (FUZZ_LINE_PREFIX + line)[:64]}  # still as valid (or not) as it was
 
 
 @cache
@@ -54,6 +65,9 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
     if role is None:
         return
     case.headers = {**(case.headers or {}), "Authorization": bearer(role)}
+    if case.method.upper() != "GET":
+        case.path_parameters = own_line(case.path_parameters)
+        case.body = own_line(case.body)
     if role is Role.TERMINAL:
         if "station" in (case.path_parameters or {}):
             case.path_parameters = {**case.path_parameters, "station": FUZZ_STATION}
