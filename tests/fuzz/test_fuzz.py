@@ -12,11 +12,10 @@ Figures of a run: `./mes test tests/fuzz -s` prints them per service.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,46 +57,37 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """Every service fuzzed at the same time: one schemathesis process each keeps both cores busy."""
+async def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """Every service fuzzed at the same time: one schemathesis process each keeps both cores busy. Awaited, not
+    blocked on: the session's event loop keeps serving whatever else lives on it (Kafka clients of other tests)."""
     workdir = tmp_path_factory.mktemp("fuzz")
-    started: dict[str, subprocess.Popen[str]] = {}
-    for service in SERVICES:
-        url = require_env(f"MES_{service.upper().replace('-', '_')}_URL")
-        env = os.environ | {
-            "SCHEMATHESIS_HOOKS": str(HERE / "hooks.py"),
-            "MES_FUZZ_TALLY": str(workdir / f"{service}-statuses.json"),
-        }
-        command = [
-            sys.executable, "-m", "schemathesis.cli", "--config-file", str(HERE / "schemathesis.toml"),
-            "run", f"{url}/openapi.json", "--no-color",
-            "--report", "json", "--report-json-path", str(workdir / f"{service}.json"),
-        ]  # fmt: skip
-        started[service] = subprocess.Popen(
-            command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-    deadline = time.monotonic() + DEADLINE_S
-    done = {}
-    for service, process in started.items():
-        try:
-            output, _ = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-            output += f"\n(stopped: past the {DEADLINE_S} s deadline)"
-        report = workdir / f"{service}.json"
-        statuses = workdir / f"{service}-statuses.json"
-        done[service] = Run(
-            service,
-            json.loads(report.read_text()) if report.exists() else None,
-            json.loads(statuses.read_text()) if statuses.exists() else {},
-            output,
-        )
-    return done
+    return dict(zip(SERVICES, await asyncio.gather(*(fuzz(service, workdir) for service in SERVICES)), strict=True))
+
+
+async def fuzz(service: str, workdir: Path) -> Run:
+    url = require_env(f"MES_{service.upper().replace('-', '_')}_URL")
+    report, statuses = workdir / f"{service}.json", workdir / f"{service}-statuses.json"
+    env = os.environ | {"SCHEMATHESIS_HOOKS": str(HERE / "hooks.py"), "MES_FUZZ_TALLY": str(statuses)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(HERE / "schemathesis.toml"),
+        "run", f"{url}/openapi.json", "--no-color", "--report", "json", "--report-json-path", str(report),
+        cwd=workdir, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), DEADLINE_S)
+    except TimeoutError:
+        process.kill()
+        output = (await process.communicate())[0] + f"\n(stopped: past the {DEADLINE_S} s deadline)".encode()
+    return Run(
+        service,
+        json.loads(report.read_text()) if report.exists() else None,
+        json.loads(statuses.read_text()) if statuses.exists() else {},
+        output.decode(errors="replace"),
+    )
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_answer_is_what_the_contract_says(runs: dict[str, Run], service: str) -> None:
+async def test_every_answer_is_what_the_contract_says(runs: dict[str, Run], service: str) -> None:
     run = runs[service]
     assert run.report is not None and run.report["complete"], run.output[-6000:]
     print(run.figures())
