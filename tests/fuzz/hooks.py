@@ -3,14 +3,14 @@ the operation allows, as its OpenAPI `security` lists them.
 
 The least powerful allowed role is taken (a read goes out as a manager, a kit write as logistics, a station
 event as a terminal); admin only where nothing else is allowed. What a write touches is the fuzzer's own: a
-terminal is scoped to the fuzzer's station and names it, and a write naming a line names one of the fuzzer's
-lines (its id prefixed).
+terminal is scoped to the fuzzer's station and names it, and every id a write names carries the fuzzer's prefix.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
 from functools import cache
 from typing import Any
 
@@ -19,17 +19,31 @@ import schemathesis
 from mes_shared.auth import Role, issue_token
 
 FUZZ_STATION = "FUZZ-ST1"
-# Every line a write names starts so: the fuzzer never writes to another line's data.
-FUZZ_LINE_PREFIX = "FUZZ-"
+# Every id a write names starts so: the fuzzer never writes to another line's (or anyone else's) data.
+OWN_PREFIX = "FUZZ-"
+OWN_IDS = frozenset(
+    {"line_id", "model", "code", "shipment_id", "serial", "kit_serial", "employee_id", "badge_id", "goal_id"}
+)
+RUN = f"{uuid.uuid4().hex[:8]}-"
 LEAST_POWERFUL_FIRST = (Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.LOGISTICS, Role.TERMINAL, Role.ADMIN)
 
 
-def own_line(values: Any) -> Any:
-    """`values` (path parameters or a body) with the line it writes to made one of the fuzzer's own."""
-    line = values.get("line_id") if isinstance(values, dict) else None
-    if not isinstance(line, str) or line.startswith(FUZZ_LINE_PREFIX):
+def own(values: Any) -> Any:
+    """`values` (path parameters or a body) with what they name made the fuzzer's own: a line, model, kit type,
+    shipment, kit, employee, badge or recall goal id gets its prefix, a VIN starts with FUZZ (all VIN characters), each
+    as valid (or not) as it was. A write found through a listing (stateful links) so never reaches the demo's
+    or another test's data."""
+    if not isinstance(values, dict):
         return values
-    return {**values, "line_id": (FUZZ_LINE_PREFIX + line)[:64]}  # still as valid (or not) as it was
+    owned = dict(values)
+    for key, value in values.items():
+        if not isinstance(value, str) or value.startswith(("FUZZ", OWN_PREFIX)):
+            continue
+        if key == "vin":
+            owned[key] = "FUZZ" + value[4:]
+        elif key in OWN_IDS:
+            owned[key] = (OWN_PREFIX + value)[:64]
+    return owned
 
 
 @cache
@@ -64,10 +78,14 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
     role = role_for(case.operation.definition.raw)
     if role is None:
         return
-    case.headers = {**(case.headers or {}), "Authorization": bearer(role)}
+    headers = {**(case.headers or {}), "Authorization": bearer(role)}
+    if headers.get("Idempotency-Key"):
+        # Seeded runs repeat their keys: made unique per run, a write is judged anew, not answered from the last run.
+        headers["Idempotency-Key"] = (RUN + headers["Idempotency-Key"])[:200]
+    case.headers = headers
     if case.method.upper() != "GET":
-        case.path_parameters = own_line(case.path_parameters)
-        case.body = own_line(case.body)
+        case.path_parameters = own(case.path_parameters)
+        case.body = own(case.body)
     if role is Role.TERMINAL:
         if "station" in (case.path_parameters or {}):
             case.path_parameters = {**case.path_parameters, "station": FUZZ_STATION}

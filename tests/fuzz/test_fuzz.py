@@ -2,10 +2,10 @@
 
 Every request carries a token of a role the operation allows (hooks.py); every answer must be no server error,
 a documented status with a documented content type, documented headers and a body matching its schema
-(schemathesis.toml: the checks, the seed, the budget). It writes only to what is its own: ids it generates
-(random, unlike the demo's and the tests' tagged ones), lines it prefixes FUZZ-, a terminal of its own station;
-reporting's rebuild is left out. It runs after the other e2e tests (tests/fuzz sorts after tests/e2e), so data
-it leaves behind is never in another test's way.
+(schemathesis.toml: the checks, the seed, the budget). It writes only to what is its own: every id a write names
+gets its FUZZ- prefix (hooks.py), its terminal has a station of its own, and the few writes that are plant-wide
+by nature (reporting's rebuild, the recall goal and recalls, which count toward it) are left out. It runs after
+the other e2e tests (tests/fuzz sorts after tests/e2e).
 
 Figures of a run: `./mes test tests/fuzz -s` prints them per service.
 """
