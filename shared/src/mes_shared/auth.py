@@ -293,4 +293,5 @@ def require(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
             )
         return principal
 
+    dependency.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]  # documented by mes_shared.openapi
     return dependency

@@ -271,8 +271,13 @@ def install_problem_handlers(app: FastAPI, *, retry_after_s: int = DEFAULT_RETRY
     app.add_exception_handler(Exception, _on_unexpected)
 
 
+# Route decorators' `responses=`: the problems a route can answer, with their schema under problem+json
+# (mes_shared.openapi adds the component, and 401/403/413/503 where they can happen).
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemDetails, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": description}
+    status: {
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{ProblemDetails.__name__}"}}},
+        "description": description,
+    }
     for status, description in {
         400: "Malformed request",
         401: "Missing or invalid token",

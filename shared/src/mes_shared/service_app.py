@@ -18,6 +18,7 @@ from mes_shared.observability import (
     configure_logging,
     metrics_endpoint,
 )
+from mes_shared.openapi import document_contract
 from mes_shared.problems import PROBLEM_MEDIA_TYPE, ProblemDetails, install_problem_handlers, problem_response
 from mes_shared.runtime import Runtime
 from mes_shared.settings import ServiceSettings
@@ -54,6 +55,7 @@ def create_service_app(
     app.add_middleware(BodyGate, default_limit=settings.max_body_bytes, limits=body_limits)
     app.add_middleware(CorrelationAndMetricsMiddleware)
     install_problem_handlers(app, retry_after_s=settings.retry_after_s)
+    document_contract(app)
     app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(health_router())
     for router in routers:

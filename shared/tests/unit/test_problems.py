@@ -210,5 +210,5 @@ async def test_without_middleware_correlation_id_is_null() -> None:
 def test_documented_responses_use_the_problem_media_type() -> None:
     assert set(PROBLEM_RESPONSES) == {400, 401, 403, 404, 409, 422}
     for spec in PROBLEM_RESPONSES.values():
-        assert spec["model"] is ProblemDetails
-        assert PROBLEM_MEDIA_TYPE in spec["content"]
+        # The schema under problem+json only: never an application/json the services do not send.
+        assert spec["content"] == {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}

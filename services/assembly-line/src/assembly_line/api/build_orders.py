@@ -22,7 +22,8 @@ router = APIRouter(tags=["build orders"])
     "/build-orders",
     status_code=201,
     response_model=schemas.BuildOrderView,
-    **WRITE,
+    responses=WRITE["responses"] | {200: {"model": schemas.BuildOrderView, "description": "The same order again"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Bind a VIN to its model and a kit kit-receiving released; an unreleased, quarantined or "
     "consumed kit is refused with 409",
 )

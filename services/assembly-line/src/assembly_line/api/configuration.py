@@ -20,7 +20,8 @@ router = APIRouter(tags=["lines and routes"])
 @router.put(
     "/lines/{line_id}",
     response_model=schemas.LineView,
-    **WRITE,
+    responses=WRITE["responses"] | {201: {"model": schemas.LineView, "description": "A new line"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Configure a line and its stations in order (201 when new); station ids are unique in the plant",
 )
 async def put_line(line_id: CodePath, body: schemas.LineIn, cmd: Supervisor) -> JSONResponse:
@@ -42,7 +43,8 @@ async def get_line(line_id: CodePath, request: Request, _: Reader) -> schemas.Li
 @router.put(
     "/models/{model}",
     response_model=schemas.ModelView,
-    **WRITE,
+    responses=WRITE["responses"] | {201: {"model": schemas.ModelView, "description": "A new model"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Define a vehicle model and its variants (201 when new)",
 )
 async def put_model(model: CodePath, body: schemas.ModelIn, cmd: Supervisor) -> JSONResponse:
@@ -65,7 +67,8 @@ async def get_model(model: CodePath, request: Request, _: Reader) -> schemas.Mod
     "/lines/{line_id}/routes",
     status_code=201,
     response_model=schemas.RouteView,
-    **WRITE,
+    responses=WRITE["responses"] | {200: {"model": schemas.RouteView, "description": "The same as the current one"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Publish a model's route on the line as a new version (200 when identical to the current one); "
     "trucks keep the version they started with",
 )

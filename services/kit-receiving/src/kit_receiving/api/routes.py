@@ -89,7 +89,8 @@ async def get_kit_type(
     tags=["shipments"],
     status_code=201,
     response_model=schemas.ShipmentView,
-    **WRITE,
+    responses=WRITE["responses"] | {200: {"model": schemas.ShipmentView, "description": "The same ASN again"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Announce a shipment (ASN); announcing the same ASN again changes nothing",
 )
 async def announce_shipment(body: schemas.ShipmentAnnounce, cmd: Logistics) -> JSONResponse:

@@ -49,4 +49,5 @@ async def _reader_or_url_token(
     return principal
 
 
+_reader_or_url_token.allowed_roles = _read.allowed_roles  # type: ignore[attr-defined]  # for the OpenAPI document
 StreamReader = Annotated[Principal, Depends(_reader_or_url_token)]

@@ -15,6 +15,7 @@ from reporting.api import schemas
 from reporting.api.access import Admin
 from reporting.api.params import Format, Limit, Offset, strict_query
 from reporting.api.render import respond
+from reporting.api.routes import READ
 from reporting.projections import store
 from reporting.projections.rebuild import RebuildRunning
 from reporting.projections.tables import LAYOUT
@@ -64,7 +65,7 @@ async def start_rebuild(request: Request, principal: Admin) -> JSONResponse:
     )
 
 
-@router.get("/rebuilds", response_model=schemas.Page, responses=PROBLEM_RESPONSES, summary="Rebuilds, newest first")
+@router.get("/rebuilds", response_model=schemas.Page, **READ, summary="Rebuilds, newest first")
 async def list_rebuilds(
     request: Request, _: Admin, limit: Limit = 20, offset: Offset = 0, format: Format = None
 ) -> Response:
@@ -77,7 +78,7 @@ async def list_rebuilds(
     return respond(request, view, format, "rebuilds")
 
 
-@router.get("/rebuilds/{rebuild_id}", response_model=schemas.RebuildView, responses=PROBLEM_RESPONSES)
+@router.get("/rebuilds/{rebuild_id}", response_model=schemas.RebuildView, **READ)
 async def get_rebuild(
     request: Request, rebuild_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: Admin, format: Format = None
 ) -> Response:
@@ -91,7 +92,7 @@ async def get_rebuild(
 @router.get(
     "/projections",
     response_model=schemas.ProjectionStatus,
-    responses=PROBLEM_RESPONSES,
+    **READ,
     summary="The active projection schema, its layout and the log positions it has folded",
 )
 async def projection_status(request: Request, _: Admin, format: Format = None) -> Response:

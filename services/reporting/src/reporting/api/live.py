@@ -48,7 +48,7 @@ def _asset(name: str) -> str:
         "while nothing happens. `?token=` is accepted with a manager token."
     ),
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, **READ["responses"]},
+    responses={**READ["responses"], 200: {"content": {"text/event-stream": {}}}},
 )
 async def stream(request: Request, _: StreamReader) -> StreamingResponse:
     hub = request.app.state.runtime.hub

@@ -17,7 +17,9 @@ router = APIRouter(tags=["clock-in"])
     "/clock-ins",
     status_code=201,
     response_model=schemas.ClockResultView,
-    **WRITE,
+    responses=WRITE["responses"]
+    | {200: {"model": schemas.ClockResultView, "description": "Not clocked in (see result), or a resend"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Clock in by badge scan at a station; a resend with the same terminal_event_id counts once",
 )
 async def clock_in(body: schemas.ClockInIn, cmd: Terminal, policy: PolicyDep) -> JSONResponse:

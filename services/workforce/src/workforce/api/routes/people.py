@@ -30,7 +30,8 @@ CSV_MEDIA_TYPES = {"text/csv", "application/csv"}
     tags=["employees"],
     status_code=201,
     response_model=schemas.EmployeeView,
-    **WRITE,
+    responses=WRITE["responses"] | {200: {"model": schemas.EmployeeView, "description": "The same registration again"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Register an employee; the same registration again changes nothing",
 )
 async def register_employee(body: schemas.EmployeeIn, cmd: Supervisor, policy: PolicyDep) -> JSONResponse:
@@ -180,7 +181,8 @@ async def recall(
     tags=["recall"],
     status_code=201,
     response_model=schemas.RecallGoalView,
-    **WRITE,
+    responses=WRITE["responses"] | {200: {"model": schemas.RecallGoalView, "description": "The same goal again"}},
+    openapi_extra=WRITE["openapi_extra"],
     summary="Set the recall goal: how many idle people back at work by which date",
 )
 async def set_recall_goal(body: schemas.RecallGoalIn, cmd: Supervisor, policy: PolicyDep) -> JSONResponse:
