@@ -289,11 +289,12 @@ StationEventIn = Annotated[
 
 
 class StationEventBatchIn(Body):
-    events: list[dict[str, Any]] = Field(
+    events: list[Any] = Field(
         min_length=1,
         max_length=10_000,
         description="The terminal's backlog in its own order; each item is a station event exactly as for "
-        "POST /stations/{station}/events, and each is accepted or refused on its own",
+        "POST /stations/{station}/events, and each is accepted or refused on its own (an item that is not even "
+        "an object is refused alone, like any other malformed item)",
     )
 
 
