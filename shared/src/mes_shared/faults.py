@@ -123,10 +123,12 @@ def is_infrastructure_fault(exc: BaseException) -> bool:
 
 
 def describe(exc: BaseException) -> str:
-    """One short line for logs and problem details: the innermost cause's class and message."""
+    """One short line for logs and problem details: the innermost cause's class and message (a cancellation
+    is passed over: `asyncio.wait_for` raises its TimeoutError from the CancelledError of the task it ended)."""
     innermost = exc
     for current in _chain(exc):
-        innermost = current
+        if not isinstance(current, asyncio.CancelledError):
+            innermost = current
     text = str(innermost).strip().splitlines()[0] if str(innermost).strip() else ""
     return f"{type(innermost).__name__}: {text}"[:300] if text else type(innermost).__name__
 

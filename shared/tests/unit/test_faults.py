@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import asyncpg
@@ -72,6 +73,13 @@ def test_faults_of_the_content_are_not_infrastructure(exc: BaseException) -> Non
 
 def test_describe_names_the_innermost_cause() -> None:
     assert describe(_wrapped(ConnectionRefusedError(111, "Connection refused"))).startswith("ConnectionRefusedError")
+
+
+async def test_describe_says_timeout_for_a_wait_that_timed_out() -> None:
+    try:
+        await asyncio.wait_for(asyncio.sleep(1), 0.001)
+    except TimeoutError as exc:
+        assert describe(exc) == "TimeoutError"
 
 
 def test_outage_log_writes_first_failure_reminders_and_recovery_only(caplog: pytest.LogCaptureFixture) -> None:
