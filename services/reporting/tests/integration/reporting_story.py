@@ -368,6 +368,15 @@ def people_story(line: str, hired: date) -> People:
             datetime(2026, 1, 6, tzinfo=UTC),
         )
     )
+    # A recall naming no goal counts toward the latest goal set before it, plant-wide: a goal set a second later
+    # fences ours off from the goal-less recalls other tests publish into the same log.
+    events.append(
+        wrap(
+            p.RecallGoalSet(goal_id=unique("FENCE"), target_count=1, by_date=recalled_on, note="test fence"),
+            "recall",
+            datetime(2026, 1, 6, 0, 0, 1, tzinfo=UTC),
+        )
+    )
     events += [
         wrap(
             p.EmployeeRecalled(employee_id=people[1], recalled_on=recalled_on, goal_id=goal),
