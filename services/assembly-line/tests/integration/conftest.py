@@ -325,7 +325,9 @@ class Plant:
             r = await self.supervisor.get(f"/kits/{serial}")
             return r.status_code == 200 and r.json()["status"] == status and r.json()["model"] == setup.model
 
-        await eventually(known, what=f"kit {serial} {status} in the read model")
+        # A deadline, not a wait: a test publishing dozens of kits at once on a loaded 2-core machine needs more
+        # than the default 20 s for the consumer to apply them all.
+        await eventually(known, timeout_s=60, what=f"kit {serial} {status} in the read model")
         return serial
 
     async def part_arrived(self, serial: str, station: str, part: str, *, still_waiting: Iterable[str] = ()) -> None:
