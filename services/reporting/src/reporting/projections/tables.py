@@ -32,6 +32,20 @@ def col(name: str, type_: Any, info: dict[str, Any] | None = None, **kw: Any) ->
     return sa.Column(name, type_, info=info or first(), **kw)
 
 
+def change_table(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    """A table of one row per change of something's state (the event's id is the key), with the instant the
+    change took effect and its log position: the state as of an instant is the last change at or before it
+    (`reporting.service.changes.last_changes`)."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        *columns,
+        col("at", TS, nullable=False),
+        col("seq", sa.BigInteger, nullable=False),
+    )
+
+
 # ---- bookkeeping ----------------------------------------------------------------------------------
 
 # The inbox (event ids already folded) and the log positions live beside the rows they produced, so a
@@ -163,18 +177,14 @@ recall_goals = sa.Table(
 # instant is its last change at or before then (a renewal made later must not hide an expiry that was near
 # at that instant). `at` is when the change took effect: the event's time for a grant or renewal, the
 # revocation's or expiry's own instant for an ending.
-qualification_changes = sa.Table(
+qualification_changes = change_table(
     "qualification_changes",
-    metadata,
-    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
     col("employee_id", sa.Text, nullable=False),
     col("station", sa.Text, nullable=False),
     col("kind", sa.Text, nullable=False),  # granted, renewed, revoked, expired
     col("level", sa.Text),
     col("valid_from", TS),
     col("valid_until", TS),
-    col("at", TS, nullable=False),
-    col("seq", sa.BigInteger, nullable=False),
 )
 sa.Index("qualification_changes_qualification", qualification_changes.c.employee_id, qualification_changes.c.station)
 
@@ -241,40 +251,28 @@ sa.Index("discrepancies_status", discrepancies.c.status, discrepancies.c.claim_c
 
 # Every status a kit or a discrepancy took, one row per fact, so that "kits by status" and "open
 # discrepancies" can be answered as of any instant (`reporting.service.kit_states`).
-kit_status_changes = sa.Table(
+kit_status_changes = change_table(
     "kit_status_changes",
-    metadata,
-    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
     col("serial", sa.Text, nullable=False),
     col("status", sa.Text, nullable=False),
-    col("at", TS, nullable=False),
-    col("seq", sa.BigInteger, nullable=False),
 )
 sa.Index("kit_status_changes_kit", kit_status_changes.c.serial, kit_status_changes.c.at)
 
 # Every expected arrival an ASN announced or corrected: a kit's next arrival as of an instant is its
 # shipment's last ETA at or before then.
-shipment_eta_changes = sa.Table(
+shipment_eta_changes = change_table(
     "shipment_eta_changes",
-    metadata,
-    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
     col("shipment_id", sa.Text, nullable=False),
     col("expected_arrival", TS, nullable=False),
-    col("at", TS, nullable=False),
-    col("seq", sa.BigInteger, nullable=False),
 )
 sa.Index("shipment_eta_changes_shipment", shipment_eta_changes.c.shipment_id, shipment_eta_changes.c.at)
 
-discrepancy_changes = sa.Table(
+discrepancy_changes = change_table(
     "discrepancy_changes",
-    metadata,
-    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
     col("serial", sa.Text, nullable=False),
     col("discrepancy_id", sa.Text, nullable=False),
     col("claim_code", sa.Text),
     col("status", sa.Text, nullable=False),
-    col("at", TS, nullable=False),
-    col("seq", sa.BigInteger, nullable=False),
 )
 sa.Index(
     "discrepancy_changes_discrepancy",
@@ -365,18 +363,14 @@ sa.Index("defects_found", defects.c.line_id, defects.c.found_at)
 # A build-short hold and its release, one row per fact: a truck may be held at the same station more than
 # once, so whether it is held at an instant is the last of its changes at or before that instant
 # (`reporting.service.holds`), never one row of latest times.
-hold_changes = sa.Table(
+hold_changes = change_table(
     "hold_changes",
-    metadata,
-    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
     col("vin", sa.Text, nullable=False),
     col("station", sa.Text, nullable=False),
     col("line_id", sa.Text),
     col("kit_serial", sa.Text),
     col("missing_parts", JSONB),
     col("held", sa.Boolean, nullable=False),
-    col("at", TS, nullable=False),
-    col("seq", sa.BigInteger, nullable=False),
 )
 sa.Index("hold_changes_truck", hold_changes.c.vin, hold_changes.c.station, hold_changes.c.at)
 
