@@ -577,6 +577,9 @@ PLANNED_NOW: dict[str, tuple[str, ...]] = {
     "/dashboard/data": ("staffing.required", "staffing.coverage", "bottleneck.takt_seconds", "bottleneck.reason"),
 }
 
+# Views asked as of a date with `as_of=` rather than an instant with `at=`.
+AS_OF_VIEWS = frozenset({"/people/recall"})
+
 _TERMS = {t.key: t.text for s in (COMMON, *SECTIONS) for t in s.terms}
 assert len(_TERMS) == sum(len(s.terms) for s in (COMMON, *SECTIONS)), "a definition key is used twice"
 
@@ -588,10 +591,11 @@ def define(*keys: str) -> str:
 
 def planned_sentence(path: str) -> str:
     figures = PLANNED_NOW[path]
+    asked = "as_of" if path in AS_OF_VIEWS else "at"
     if not figures:
-        return "Every figure of this view is as of `at`: none is read from a plan (`as_planned_now` is empty)."
+        return f"Every figure of this view is as of `{asked}`: none is read from a plan (`as_planned_now` is empty)."
     return (
-        "Read as planned now, not as of `at` (listed in `as_planned_now` when `at` is given): "
+        f"Read as planned now, not as of `{asked}` (listed in `as_planned_now` when `{asked}` is given): "
         + ", ".join(f"`{f}`" for f in figures)
         + "."
     )
@@ -640,9 +644,8 @@ def _planned_bullet(section: Section) -> list[str]:
     listed = [f"`{p}`: " + (", ".join(f"`{f}`" for f in PLANNED_NOW[p]) or "none") for p in views]
     if not listed:
         return []
-    return _wrap(
-        "**Read as planned now** (`as_planned_now` when `at` is given): " + "; ".join(listed) + ".", "- ", "  "
-    )
+    head = "**Read as planned now** (named in `as_planned_now` when `at=`, or `/people/recall`'s `as_of=`, is given): "
+    return _wrap(head + "; ".join(listed) + ".", "- ", "  ")
 
 
 def render_markdown() -> str:
