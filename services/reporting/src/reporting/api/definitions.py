@@ -195,8 +195,8 @@ SECTIONS = (
             Term("age", "**Age** = `at` - since."),
             Term(
                 "standard",
-                "**Standard** = the step time of the truck's route version (the route's highest version when the "
-                "truck's is unknown); over standard = age / standard > 1.",
+                "**Standard** = the step time of the truck's route version (the route's highest version known now "
+                "when the truck's is unknown); over standard = age / standard > 1.",
             ),
             Term(
                 "per_station",
@@ -324,8 +324,8 @@ SECTIONS = (
             Term(
                 "scope",
                 "**Scope**: the kit type asked; for a line, the kit types whose BOM model is one of the line's "
-                "route models (all kits while none is known); else the plant. A kit's type is the latest one "
-                "stated for it (an amendment changes it).",
+                "route models, as known now (all kits while none is known); else the plant. A kit's type is the "
+                "latest one stated for it (an amendment changes it).",
             ),
             Term(
                 "status",
