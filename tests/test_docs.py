@@ -42,3 +42,12 @@ def test_openapi_is_current(service: str, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv(prefix + "AUTH_SECRET", "docs-AZvpUhpBUAahfpbPPr-njqUvrFSAVXna_t9Q31dloByo")
     app = importlib.import_module(f"{package}.main").create_app()
     check(DOCS / "openapi" / f"{service}.json", json.dumps(app.openapi(), indent=2) + "\n")
+
+
+def test_reporting_definitions_are_current() -> None:
+    """reporting's README defines its figures in the words of `reporting.api.definitions`, which the OpenAPI
+    descriptions use too: the README section is generated from that module."""
+    from reporting.api.definitions import readme_with_definitions
+
+    readme = ROOT / "services" / "reporting" / "README.md"
+    check(readme, readme_with_definitions(readme.read_text()))

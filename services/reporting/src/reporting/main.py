@@ -5,7 +5,7 @@ as deploy/scripts/services.sh does."""
 from fastapi import FastAPI
 
 from mes_shared.service_app import create_service_app
-from reporting.api import admin, live, routes
+from reporting.api import admin, definitions, live, routes
 from reporting.api.errors import install_errors
 from reporting.service.runtime import runtime_factory
 from reporting.settings import SERVICE, Settings
@@ -19,7 +19,11 @@ localisation. Planners set the annual targets and the WIP ramp.
 Every view is JSON, or CSV with `?format=csv` (or `Accept: text/csv`). Time ranges are `from`/`to` (local dates
 in the line's time zone, or instants with offset) or a `period` containing `at`; `at` shows a view as it was
 at that instant. `GET /stream` pushes a Server-Sent Event naming the views each committed batch changed;
-`GET /dashboard` is the wall-screen page. Every error is `application/problem+json` (RFC 9457)."""
+`GET /dashboard` is the wall-screen page. Every error is `application/problem+json` (RFC 9457).
+
+Rules common to every figure (each view's description defines its own):
+
+""" + definitions.common_description()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

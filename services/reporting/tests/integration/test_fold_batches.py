@@ -210,7 +210,7 @@ async def test_plant_wide_people_and_kits_figures(engine: AsyncEngine) -> None:
             assert (await people.headcount(reader, hired - timedelta(days=1))).total == 0
             before = await people.headcount(reader, people_events.recalled_on - timedelta(days=1))
             after = await people.headcount(reader, people_events.recalled_on)
-            recall = await people.recall(reader, people_events.recalled_on)
+            recall = await people.recall(reader, people_events.recalled_on, asked=True)
             kits_view = await kits.kits_summary(reader, None)
         cells = {(m["origin"], m["status"]): m["count"] for m in before.matrix if m["count"]}
         assert cells == {

@@ -147,6 +147,24 @@ async def test_kits_supply_claims_and_held_trucks(story: Story, manager: Api) ->
     assert held["total"] == 1
 
 
+async def test_a_view_as_of_an_instant_names_the_figures_it_reads_from_the_plan_as_set_now(
+    story: Story, manager: Api
+) -> None:
+    wip = await view(manager, "/wip", story)
+    assert wip["as_planned_now"] == ["takt_seconds", "ramp", "stations", "stations[].name", "stations[].position"]
+    assert (await manager.json("/wip", line=story.line))["as_planned_now"] == []
+    by_line = await view(manager, "/kits", story)
+    assert by_line["as_planned_now"][0] == "scope"
+    by_kit_type = await view(manager, "/kits", story, kit_type=story.kit_type)
+    assert by_kit_type["as_planned_now"] == ["planned_daily_rate", "days_of_supply", "days_of_supply_with_quarantined"]
+    assert (await view(manager, "/quality", story))["as_planned_now"] == []
+    dashboard = await view(manager, "/dashboard/data", story)
+    assert "periods[].target" in dashboard["output"]["as_planned_now"]
+    assert "staffing.required" in dashboard["as_planned_now"]
+    assert (await manager.json("/people/recall", as_of="2026-11-26"))["as_planned_now"][0] == "goals"
+    assert (await manager.json("/people/recall"))["as_planned_now"] == []
+
+
 async def test_localisation_by_count_and_value(story: Story, manager: Api) -> None:
     loc = await view(manager, "/localisation", story)
     assert loc["overall"] == {

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from reporting.api import schemas
 from reporting.api.access import StreamReader
+from reporting.api.definitions import view_description
 from reporting.api.params import At, Format, LineQuery, strict_query
 from reporting.api.render import respond
 from reporting.api.routes import READ, settings_of, snapshot
@@ -64,6 +65,7 @@ async def stream(request: Request, _: StreamReader) -> StreamingResponse:
     tags=["live"],
     response_model=schemas.DashboardView,
     **READ,
+    description=view_description("/dashboard/data"),
     summary="Every figure of the dashboard for one line, from one snapshot",
 )
 async def dashboard_data(

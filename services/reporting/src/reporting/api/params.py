@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from mes_shared.inputs import CODE_PATTERN as LINE_PATTERN
 from mes_shared.inputs import EARLIEST, LATEST
 from mes_shared.problems import Problem
+from reporting.api.definitions import define
 from reporting.domain.periods import PeriodKind
 
 LineQuery = Annotated[
@@ -69,7 +70,7 @@ AtQuery = Annotated[
     str | None,
     Query(
         max_length=40,
-        description="Reference instant (ISO 8601 with offset), default now: the view as it was then",
+        description=define("at"),
     ),
 ]
 

@@ -14,6 +14,7 @@ from mes_shared.commands import idempotency_header_doc
 from mes_shared.problems import PROBLEM_RESPONSES
 from reporting.api import schemas
 from reporting.api.access import Planner, Reader
+from reporting.api.definitions import view_description
 from reporting.api.params import (
     LINE_PATTERN,
     At,
@@ -95,7 +96,14 @@ async def over_span(
 # ---- lines ----------------------------------------------------------------------------------------
 
 
-@router.get("/lines", tags=["lines"], response_model=schemas.LinesView, **READ, summary="Lines reporting knows of")
+@router.get(
+    "/lines",
+    tags=["lines"],
+    response_model=schemas.LinesView,
+    **READ,
+    description=view_description("/lines"),
+    summary="Lines reporting knows of",
+)
 async def get_lines(request: Request, _: Reader, at: At = None, format: Format = None) -> Response:
     async with snapshot(request, at) as reader:
         view = await lines.list_lines(reader)
@@ -107,6 +115,7 @@ async def get_lines(request: Request, _: Reader, at: At = None, format: Format =
     tags=["lines"],
     response_model=schemas.CalendarView,
     **READ,
+    description=view_description("/lines/{line_id}/calendar"),
     summary="Working days, shifts, planned minutes and target per day (default: this month)",
 )
 async def get_calendar(
@@ -128,6 +137,7 @@ async def get_calendar(
     tags=["output"],
     response_model=schemas.OutputSummary,
     **READ,
+    description=view_description("/output"),
     summary="Output versus target: this shift, today, this week, this month and the year to date, with the "
     "required daily rate and the year-end forecast",
 )
@@ -146,6 +156,7 @@ async def get_output(
     tags=["output"],
     response_model=schemas.OutputSeries,
     **READ,
+    description=view_description("/output/series"),
     summary="Actual versus target per shift, day, week or month over a range (default: this month by day)",
 )
 async def get_output_series(
@@ -171,6 +182,7 @@ async def get_output_series(
     tags=["output"],
     response_model=schemas.OutputCurve,
     **READ,
+    description=view_description("/output/curve"),
     summary="The year's cumulative output against the plan curve, day by day, with the forecast and its band",
 )
 async def get_output_curve(
@@ -191,6 +203,7 @@ async def get_output_curve(
     tags=["output"],
     response_model=schemas.CompletionPage,
     **READ,
+    description=view_description("/output/completions"),
     summary="Trucks completed in a range (default: today), with their shift, lead time and first pass",
 )
 async def get_completions(
@@ -219,6 +232,7 @@ async def get_completions(
     tags=["flow"],
     response_model=schemas.WipView,
     **READ,
+    description=view_description("/wip"),
     summary="Trucks in production per station, their age against the standard time, takt and the WIP ramp",
 )
 async def get_wip(
@@ -235,6 +249,7 @@ async def get_wip(
     tags=["flow"],
     response_model=schemas.WipTruckPage,
     **READ,
+    description=view_description("/wip/trucks"),
     summary="Each truck in production: where, since when, against its standard time (oldest first)",
 )
 async def get_wip_trucks(
@@ -250,7 +265,13 @@ async def get_wip_trucks(
     async with snapshot(request, at) as reader:
         line_id = await reader.line(line, required=False)
         trucks = await flow.wip_trucks(reader, line_id, station)
-    view = schemas.WipTruckPage(total=len(trucks), limit=limit, offset=offset, items=trucks[offset : offset + limit])
+    view = schemas.WipTruckPage(
+        as_planned_now=reader.planned_now("/wip/trucks"),
+        total=len(trucks),
+        limit=limit,
+        offset=offset,
+        items=trucks[offset : offset + limit],
+    )
     return respond(request, view, format, _name("wip-trucks", line_id, station))
 
 
@@ -259,6 +280,7 @@ async def get_wip_trucks(
     tags=["flow"],
     response_model=schemas.LeadTimeView,
     **READ,
+    description=view_description("/flow/lead-time"),
     summary="Lead time (line entry to exit) of the trucks completed in a range (default: today), in hours",
 )
 async def get_lead_time(
@@ -272,6 +294,7 @@ async def get_lead_time(
     tags=["flow"],
     response_model=schemas.CycleTimeView,
     **READ,
+    description=view_description("/flow/cycle-times"),
     summary="Cycle time per station against its standard and takt, and the bottleneck (default: today)",
 )
 async def get_cycle_times(
@@ -288,6 +311,7 @@ async def get_cycle_times(
     tags=["quality"],
     response_model=schemas.QualityView,
     **READ,
+    description=view_description("/quality"),
     summary="First-pass yield and defects per unit of the trucks completed in a range (default: today)",
 )
 async def get_quality(
@@ -301,6 +325,7 @@ async def get_quality(
     tags=["quality"],
     response_model=schemas.ParetoView,
     **READ,
+    description=view_description("/quality/pareto"),
     summary="Pareto of the defects found in a range by code, by the station that found them or by the "
     "station that caused them",
 )
@@ -324,6 +349,7 @@ async def get_pareto(
     tags=["lost time"],
     response_model=schemas.AndonView,
     **READ,
+    description=view_description("/andons"),
     summary="Andon count and lost minutes per station and shift, line-stop minutes per shift (default: today)",
 )
 async def get_andons(
@@ -337,6 +363,7 @@ async def get_andons(
     tags=["lost time"],
     response_model=schemas.OpenAndonPage,
     **READ,
+    description=view_description("/andons/open"),
     summary="Andons raised and not yet cleared, oldest first",
 )
 async def get_open_andons(
@@ -351,7 +378,13 @@ async def get_open_andons(
     async with snapshot(request, at) as reader:
         line_id = await reader.line(line, required=False)
         found = await lost_time.open_andons(reader, line_id)
-    view = schemas.OpenAndonPage(total=len(found), limit=limit, offset=offset, items=found[offset : offset + limit])
+    view = schemas.OpenAndonPage(
+        as_planned_now=reader.planned_now("/andons/open"),
+        total=len(found),
+        limit=limit,
+        offset=offset,
+        items=found[offset : offset + limit],
+    )
     return respond(request, view, format, _name("open-andons", line_id))
 
 
@@ -360,6 +393,7 @@ async def get_open_andons(
     tags=["lost time"],
     response_model=schemas.OeeView,
     **READ,
+    description=view_description("/oee"),
     summary="OEE per station with availability, performance and quality apart (default: today)",
 )
 async def get_oee(
@@ -381,6 +415,7 @@ async def get_oee(
     tags=["kits"],
     response_model=schemas.KitsView,
     **READ,
+    description=view_description("/kits"),
     summary="Kits on hand by status, days of supply at the planned rate, open discrepancies by claim code, "
     "trucks held by a shortage",
 )
@@ -403,6 +438,7 @@ async def get_kits(
     tags=["kits"],
     response_model=schemas.DiscrepancyPage,
     **READ,
+    description=view_description("/kits/discrepancies"),
     summary="Discrepancies by status and claim code (default: open ones)",
 )
 async def get_discrepancies(
@@ -425,6 +461,7 @@ async def get_discrepancies(
     tags=["kits"],
     response_model=schemas.HeldTruckPage,
     **READ,
+    description=view_description("/kits/held-trucks"),
     summary="Trucks waiting at a station for a part their build-short kit lacks",
 )
 async def get_held_trucks(
@@ -461,6 +498,7 @@ async def _as_of(reader: Snapshot, raw: str | None) -> date:
     tags=["people"],
     response_model=schemas.HeadcountView,
     **READ,
+    description=view_description("/people/headcount"),
     summary="Headcount by origin (transferred, recalled, new hire) and status on a date",
 )
 async def get_headcount(
@@ -483,11 +521,12 @@ async def get_headcount(
     tags=["people"],
     response_model=schemas.RecallView,
     **READ,
+    description=view_description("/people/recall"),
     summary="Recall of idle employees against each goal",
 )
 async def get_recall(request: Request, _: Reader, as_of: AsOf = None, format: Format = None) -> Response:
     async with snapshot(request, None) as reader:
-        view = await people.recall(reader, await _as_of(reader, as_of))
+        view = await people.recall(reader, await _as_of(reader, as_of), asked=as_of is not None)
     return respond(request, view, format, "recall")
 
 
@@ -496,6 +535,7 @@ async def get_recall(request: Request, _: Reader, as_of: AsOf = None, format: Fo
     tags=["people"],
     response_model=schemas.StaffingView,
     **READ,
+    description=view_description("/people/staffing"),
     summary="Staffing coverage per station and shift: required, rostered, clocked in, present "
     "(default: the current or last shift)",
 )
@@ -523,6 +563,7 @@ async def get_staffing(
     tags=["people"],
     response_model=schemas.ExpiringPage,
     **READ,
+    description=view_description("/people/qualifications/expiring"),
     summary="Qualifications that expire within the next days (default: the configured warning window)",
 )
 async def get_expiring(
@@ -549,6 +590,7 @@ async def get_expiring(
     tags=["localisation"],
     response_model=schemas.LocalisationView,
     **READ,
+    description=view_description("/localisation"),
     summary="Share of the trucks' parts not from the kit, by count and by value where known (default: today)",
 )
 async def get_localisation(
@@ -572,7 +614,13 @@ async def put_wip_ramp(line_id: LinePath, body: schemas.WipRampIn, cmd: Planner,
     return await cmd.run(lambda uow: targets.set_ramp(uow, line_id, body, zone), body)
 
 
-@router.get("/targets/{line_id}/wip-ramp", tags=["targets"], response_model=schemas.WipRampView, **READ)
+@router.get(
+    "/targets/{line_id}/wip-ramp",
+    tags=["targets"],
+    response_model=schemas.WipRampView,
+    **READ,
+    description=view_description("/targets"),
+)
 async def get_wip_ramp(request: Request, line_id: LinePath, _: Reader, format: Format = None) -> Response:
     async with snapshot(request, None) as reader:
         view = await targets.ramp_view(reader, line_id)
@@ -602,6 +650,7 @@ async def put_annual_target(
     tags=["targets"],
     response_model=schemas.AnnualTargetView,
     **READ,
+    description=view_description("/targets"),
     summary="A line's annual plan with each month's target, working days, planned hours and takt",
 )
 async def get_annual_target(

@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mes_shared.inputs import PlantDate
+from reporting.api.definitions import AS_PLANNED_NOW, define
 from reporting.domain.periods import PeriodKind
 
 Rating = Literal["good", "fair", "low"]
@@ -46,6 +47,13 @@ class Page(View):
         return [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in self.items]
 
 
+class PlannedNow(BaseModel):
+    """Part of every view that takes `at=` (or `as_of=`): says which of its figures are read from a plan as set
+    now rather than as it was known then."""
+
+    as_planned_now: list[str] = Field(description=AS_PLANNED_NOW)
+
+
 # ---- targets --------------------------------------------------------------------------------------
 
 
@@ -68,11 +76,11 @@ class AnnualTargetIn(Body):
 
 class MonthTargetOut(BaseModel):
     month: int
-    target: float
+    target: float = Field(description=define("targets"))
     fixed: bool
-    working_days: int
+    working_days: int = Field(description=define("targets"))
     planned_hours: float
-    takt_minutes: float | None = Field(description="Planned minutes per truck in this month")
+    takt_minutes: float | None = Field(description=define("month_takt"))
 
 
 class AnnualTargetView(View):
@@ -82,7 +90,7 @@ class AnnualTargetView(View):
     annual: int
     monthly_fixed: dict[str, int]
     months: list[MonthTargetOut]
-    placeable: float = Field(description="Part of the annual target that falls on planned working time")
+    placeable: float = Field(description=define("placeable"))
     warnings: list[str]
     updated_at: datetime
     updated_by: str
@@ -123,40 +131,40 @@ class PeriodOutput(BaseModel):
     label: str
     start: datetime
     end: datetime
-    running: bool = Field(description="`at` falls inside the period")
-    actual: int
-    target: float = Field(description="Target of the whole period")
-    target_to_now: float = Field(description="Target of the period up to `at`")
-    gap: float = Field(description="actual - target_to_now")
-    attainment: float | None = Field(description="actual / target_to_now")
+    running: bool = Field(description=define("periods"))
+    actual: int = Field(description=define("actual"))
+    target: float = Field(description=define("target"))
+    target_to_now: float = Field(description=define("target_to_now"))
+    gap: float = Field(description=define("gap"))
+    attainment: float | None = Field(description=define("attainment"))
 
 
 class ForecastOut(BaseModel):
-    year_end: float
-    low: float | None
-    high: float | None
-    run_rate: float = Field(description="Trucks per planned working day over the last days_observed working days")
-    std_dev: float | None
+    year_end: float = Field(description=define("forecast"))
+    low: float | None = Field(description=define("forecast"))
+    high: float | None = Field(description=define("forecast"))
+    run_rate: float = Field(description=define("run_rate"))
+    std_dev: float | None = Field(description=define("run_rate"))
     days_observed: int
-    remaining_working_days: float
+    remaining_working_days: float = Field(description=define("remaining_working_days"))
     method: str
 
 
 class YearOutput(BaseModel):
     year: int
     annual_target: int | None
-    actual: int
-    plan_to_date: float
-    gap: float
-    remaining_working_days: float
-    required_daily_rate: float | None = Field(description="Trucks per working day now needed to meet the annual plan")
-    planned_daily_rate: float | None = Field(description="The plan's trucks per working day this month")
+    actual: int = Field(description=define("year_actual"))
+    plan_to_date: float = Field(description=define("plan_to_date"))
+    gap: float = Field(description=define("plan_to_date"))
+    remaining_working_days: float = Field(description=define("remaining_working_days"))
+    required_daily_rate: float | None = Field(description=define("required_daily_rate"))
+    planned_daily_rate: float | None = Field(description=define("planned_daily_rate"))
     forecast: ForecastOut
-    forecast_gap: float | None = Field(description="forecast year end - annual target")
-    on_track: bool | None = Field(description="The forecast reaches the annual target")
+    forecast_gap: float | None = Field(description=define("on_track"))
+    on_track: bool | None = Field(description=define("on_track"))
 
 
-class OutputSummary(View):
+class OutputSummary(View, PlannedNow):
     csv_items: ClassVar[str | None] = "periods"
     line_id: str
     at: datetime
@@ -173,14 +181,14 @@ class SeriesPoint(BaseModel):
     label: str
     start: datetime
     end: datetime
-    actual: int
-    target: float
-    gap: float
+    actual: int = Field(description=define("actual"))
+    target: float = Field(description=define("series"))
+    gap: float = Field(description=define("series"))
     cumulative_actual: int
     cumulative_target: float
 
 
-class OutputSeries(View):
+class OutputSeries(View, PlannedNow):
     csv_items: ClassVar[str | None] = "points"
     line_id: str
     bucket: PeriodKind
@@ -196,16 +204,16 @@ class OutputSeries(View):
 class CurvePoint(BaseModel):
     date: date
     working_day: bool
-    plan_day: float
+    plan_day: float = Field(description=define("curve"))
     plan_cumulative: float
-    actual_day: int | None
+    actual_day: int | None = Field(description=define("curve"))
     actual_cumulative: int | None
-    forecast_cumulative: float | None
+    forecast_cumulative: float | None = Field(description=define("curve"))
     forecast_low: float | None
     forecast_high: float | None
 
 
-class OutputCurve(View):
+class OutputCurve(View, PlannedNow):
     csv_items: ClassVar[str | None] = "points"
     line_id: str
     year: int
@@ -224,14 +232,14 @@ class CompletionOut(BaseModel):
     vin: str
     model: str | None
     completed_at: datetime
-    local_date: date
-    shift: str | None
+    local_date: date = Field(description=define("completions"))
+    shift: str | None = Field(description=define("completions"))
     lead_time_seconds: float | None
     first_pass: bool | None
     defect_count: int | None
 
 
-class CompletionPage(Page):
+class CompletionPage(Page, PlannedNow):
     line_id: str
     start: datetime
     end: datetime
@@ -246,14 +254,14 @@ class WipTruck(BaseModel):
     line_id: str
     model: str | None
     station: str
-    status: str
-    since: datetime
-    age_seconds: float
-    standard_seconds: float | None
-    age_ratio: float | None = Field(description="age at the station / standard time")
-    over_standard: bool
-    held: bool
-    build_short: bool
+    status: str = Field(description=define("station"))
+    since: datetime = Field(description=define("station"))
+    age_seconds: float = Field(description=define("age"))
+    standard_seconds: float | None = Field(description=define("standard"))
+    age_ratio: float | None = Field(description=define("standard"))
+    over_standard: bool = Field(description=define("standard"))
+    held: bool = Field(description=define("held"))
+    build_short: bool = Field(description=define("per_station"))
     started_at: datetime | None
 
 
@@ -261,27 +269,27 @@ class WipStation(BaseModel):
     station: str
     name: str | None
     position: int | None
-    trucks: int
-    held: int
-    over_standard: int
+    trucks: int = Field(description=define("per_station"))
+    held: int = Field(description=define("held"))
+    over_standard: int = Field(description=define("standard"))
     oldest_age_seconds: float | None
     mean_age_seconds: float | None
     standard_seconds: float | None
 
 
 class RampOut(BaseModel):
-    goal_today: float | None
+    goal_today: float | None = Field(description=define("ramp"))
     next_date: date | None
     next_goal: int | None
-    gap: float | None
+    gap: float | None = Field(description=define("ramp"))
 
 
-class WipView(View):
+class WipView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "stations"
     line_id: str | None
     at: datetime
-    total: int
-    takt_seconds: float | None = Field(description="Planned working seconds per truck at the current plan rate")
+    total: int = Field(description=define("in_production"))
+    takt_seconds: float | None = Field(description=define("takt"))
     stations: list[WipStation]
     ramp: RampOut | None
 
@@ -289,15 +297,15 @@ class WipView(View):
         return [{"line_id": self.line_id, **s.model_dump(mode="json")} for s in self.stations]
 
 
-class WipTruckPage(Page):
+class WipTruckPage(Page, PlannedNow):
     items: list[WipTruck]
 
 
 class StatsOut(BaseModel):
     count: int
     mean: float | None
-    median: float | None
-    p90: float | None
+    median: float | None = Field(description=define("statistics"))
+    p90: float | None = Field(description=define("statistics"))
     min: float | None
     max: float | None
 
@@ -307,11 +315,11 @@ class LeadTimeModel(BaseModel):
     hours: StatsOut
 
 
-class LeadTimeView(View):
+class LeadTimeView(View, PlannedNow):
     line_id: str | None
     start: datetime
     end: datetime
-    hours: StatsOut
+    hours: StatsOut = Field(description=define("lead_time"))
     by_model: list[LeadTimeModel]
 
     def rows(self) -> list[dict[str, Any]]:
@@ -323,29 +331,29 @@ class CycleStation(BaseModel):
     station: str
     name: str | None
     position: int | None
-    cycles: int
-    rework_cycles: int
+    cycles: int = Field(description=define("cycle_time"))
+    rework_cycles: int = Field(description=define("rework"))
     cycle_seconds: StatsOut
-    standard_seconds: float | None = Field(description="Mean standard time of the cycles")
-    ratio_to_standard: float | None
-    ratio_to_takt: float | None
-    bottleneck: bool
+    standard_seconds: float | None = Field(description=define("cycle_standard"))
+    ratio_to_standard: float | None = Field(description=define("cycle_standard"))
+    ratio_to_takt: float | None = Field(description=define("cycle_standard"))
+    bottleneck: bool = Field(description=define("bottleneck"))
 
 
 class Bottleneck(BaseModel):
-    station: str
+    station: str = Field(description=define("bottleneck"))
     mean_cycle_seconds: float
     standard_seconds: float | None
-    takt_seconds: float | None
+    takt_seconds: float | None = Field(description=define("takt"))
     reason: str
 
 
-class CycleTimeView(View):
+class CycleTimeView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "stations"
     line_id: str | None
     start: datetime
     end: datetime
-    takt_seconds: float | None
+    takt_seconds: float | None = Field(description=define("takt"))
     stations: list[CycleStation]
     bottleneck: Bottleneck | None
 
@@ -361,30 +369,30 @@ class CycleTimeView(View):
 # ---- quality --------------------------------------------------------------------------------------
 
 
-class QualityView(View):
+class QualityView(View, PlannedNow):
     line_id: str | None
     start: datetime
     end: datetime
-    completed: int
-    first_pass: int
-    fpy: float | None
-    defects_on_completed: int
-    dpu: float | None
-    defects_found: int
-    open_defects: int
+    completed: int = Field(description=define("completed"))
+    first_pass: int = Field(description=define("first_pass"))
+    fpy: float | None = Field(description=define("fpy"))
+    defects_on_completed: int = Field(description=define("dpu"))
+    dpu: float | None = Field(description=define("dpu"))
+    defects_found: int = Field(description=define("defects_found"))
+    open_defects: int = Field(description=define("open_defects"))
 
     def rows(self) -> list[dict[str, Any]]:
-        return [self.model_dump(mode="json")]
+        return [self.model_dump(mode="json", exclude={"as_planned_now"})]
 
 
 class ParetoItemOut(BaseModel):
     key: str
     count: int
-    share: float
-    cumulative_share: float
+    share: float = Field(description=define("pareto"))
+    cumulative_share: float = Field(description=define("pareto"))
 
 
-class ParetoView(View):
+class ParetoView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "items"
     line_id: str | None
     start: datetime
@@ -404,33 +412,33 @@ class AndonBucket(BaseModel):
     station: str
     shift_date: date | None
     shift: str | None
-    andons: int = Field(description="Andons raised in this bucket")
-    lost_minutes: float = Field(description="Minutes between raise and clear inside this bucket")
-    line_stop_minutes: float = Field(description="Of which the line was stopped")
+    andons: int = Field(description=define("andon_count"))
+    lost_minutes: float = Field(description=define("lost_minutes"))
+    line_stop_minutes: float = Field(description=define("line_stop_minutes"))
 
 
 class AndonStation(BaseModel):
     station: str
-    andons: int
-    lost_minutes: float
-    line_stop_minutes: float
+    andons: int = Field(description=define("andon_count"))
+    lost_minutes: float = Field(description=define("lost_minutes"))
+    line_stop_minutes: float = Field(description=define("line_stop_minutes"))
 
 
 class AndonShift(BaseModel):
     shift_date: date | None
     shift: str | None
-    andons: int
-    lost_minutes: float
-    line_stop_minutes: float = Field(description="Minutes the line stood still (overlapping stops counted once)")
+    andons: int = Field(description=define("andon_count"))
+    lost_minutes: float = Field(description=define("lost_minutes"))
+    line_stop_minutes: float = Field(description=define("line_stop_minutes"))
 
 
-class AndonView(View):
+class AndonView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "buckets"
     line_id: str | None
     start: datetime
     end: datetime
-    total_andons: int
-    total_lost_minutes: float
+    total_andons: int = Field(description=define("andon_count"))
+    total_lost_minutes: float = Field(description=define("lost_minutes"))
     by_station: list[AndonStation]
     by_shift: list[AndonShift]
     buckets: list[AndonBucket]
@@ -448,10 +456,10 @@ class OpenAndon(BaseModel):
     vin: str | None
     stops_line: bool | None
     raised_at: datetime | None
-    open_minutes: float | None
+    open_minutes: float | None = Field(description=define("open_andons"))
 
 
-class OpenAndonPage(Page):
+class OpenAndonPage(Page, PlannedNow):
     items: list[OpenAndon]
 
 
@@ -459,20 +467,20 @@ class OeeStation(BaseModel):
     station: str
     name: str | None
     position: int | None
-    planned_minutes: float
-    downtime_minutes: float
-    run_minutes: float
-    ideal_minutes: float
-    units: int
-    good_units: int
-    availability: float | None
-    performance: float | None
-    quality: float | None
-    oee: float | None
-    rating: Rating | None
+    planned_minutes: float = Field(description=define("oee_time"))
+    downtime_minutes: float = Field(description=define("oee_time"))
+    run_minutes: float = Field(description=define("oee_time"))
+    ideal_minutes: float = Field(description=define("performance"))
+    units: int = Field(description=define("quality"))
+    good_units: int = Field(description=define("quality"))
+    availability: float | None = Field(description=define("availability"))
+    performance: float | None = Field(description=define("performance"))
+    quality: float | None = Field(description=define("quality"))
+    oee: float | None = Field(description=define("oee"))
+    rating: Rating | None = Field(description=define("oee"))
 
 
-class OeeView(View):
+class OeeView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "stations"
     line_id: str
     start: datetime
@@ -492,27 +500,27 @@ class HeldTruck(BaseModel):
     station: str
     kit_serial: str | None
     held_at: datetime | None
-    held_minutes: float | None
+    held_minutes: float | None = Field(description=define("held_by_shortage"))
     missing_parts: list[dict[str, Any]]
 
 
-class KitsView(View):
+class KitsView(View, PlannedNow):
     at: datetime
-    scope: str = Field(description="Which kits are counted: one kit type, the kit types a line builds, or the plant")
-    by_status: dict[str, int]
-    on_hand: int = Field(description="Quarantined + received + released, not yet consumed by a build")
-    usable: int = Field(description="Received (clear) + released: can go to the line")
-    quarantined: int
-    in_transit: int
-    next_arrival: datetime | None
-    planned_daily_rate: float | None
-    days_of_supply: float | None = Field(description="usable / planned trucks per working day")
-    days_of_supply_with_quarantined: float | None
-    open_discrepancies_by_claim_code: dict[str, int]
-    accepted_shortages: int
-    trucks_held_by_shortage: int
-    build_short_in_production: int
-    held_trucks: list[HeldTruck]
+    scope: str = Field(description=define("scope"))
+    by_status: dict[str, int] = Field(description=define("status"))
+    on_hand: int = Field(description=define("on_hand"))
+    usable: int = Field(description=define("on_hand"))
+    quarantined: int = Field(description=define("status"))
+    in_transit: int = Field(description=define("on_hand"))
+    next_arrival: datetime | None = Field(description=define("next_arrival"))
+    planned_daily_rate: float | None = Field(description=define("kits_planned_rate"))
+    days_of_supply: float | None = Field(description=define("days_of_supply"))
+    days_of_supply_with_quarantined: float | None = Field(description=define("days_of_supply"))
+    open_discrepancies_by_claim_code: dict[str, int] = Field(description=define("open_discrepancies"))
+    accepted_shortages: int = Field(description=define("open_discrepancies"))
+    trucks_held_by_shortage: int = Field(description=define("held_by_shortage"))
+    build_short_in_production: int = Field(description=define("build_short"))
+    held_trucks: list[HeldTruck] = Field(description=define("held_by_shortage"))
     note: str | None
 
     def rows(self) -> list[dict[str, Any]]:
@@ -555,7 +563,7 @@ class DiscrepancyPage(Page):
     items: list[DiscrepancyOut]
 
 
-class HeldTruckPage(Page):
+class HeldTruckPage(Page, PlannedNow):
     items: list[HeldTruck]
 
 
@@ -564,7 +572,7 @@ class HeldTruckPage(Page):
 
 class HeadcountView(View):
     as_of: date
-    total: int
+    total: int = Field(description=define("headcount"))
     by_origin: dict[str, int]
     by_status: dict[str, int]
     matrix: list[dict[str, Any]] = Field(description="One entry per (origin, status) with its count")
@@ -578,19 +586,19 @@ class RecallGoalOut(BaseModel):
     target_count: int
     by_date: date
     note: str | None
-    recalled: int
-    remaining: int
-    progress: float
-    days_left: int
-    expected_by_now: float | None = Field(description="Linear pace from the day the goal was set")
-    on_track: bool | None
+    recalled: int = Field(description=define("recall"))
+    remaining: int = Field(description=define("recall"))
+    progress: float = Field(description=define("recall"))
+    days_left: int = Field(description=define("recall"))
+    expected_by_now: float | None = Field(description=define("pace"))
+    on_track: bool | None = Field(description=define("pace"))
 
 
-class RecallView(View):
+class RecallView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "goals"
     as_of: date
-    idle_now: int
-    recalled_total: int
+    idle_now: int = Field(description=define("idle"))
+    recalled_total: int = Field(description=define("idle"))
     goals: list[RecallGoalOut]
 
     def rows(self) -> list[dict[str, Any]]:
@@ -602,26 +610,26 @@ class StaffingRow(BaseModel):
     date: date
     shift: str
     station: str
-    required: int
-    rostered: int
-    unqualified_rostered: int
-    clocked_in: int = Field(description="Different people who clocked in at the station for this shift")
-    present: int = Field(description="Clocked in and not out at `at`")
-    coverage: float | None = Field(description="clocked_in / required")
-    rostered_coverage: float | None
+    required: int = Field(description=define("required"))
+    rostered: int = Field(description=define("rostered"))
+    unqualified_rostered: int = Field(description=define("unqualified_rostered"))
+    clocked_in: int = Field(description=define("clocked_in"))
+    present: int = Field(description=define("present"))
+    coverage: float | None = Field(description=define("coverage"))
+    rostered_coverage: float | None = Field(description=define("coverage"))
 
 
-class StaffingView(View):
+class StaffingView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "stations"
     line_id: str
     date: date
     at: datetime
-    shifts: list[str]
+    shifts: list[str] = Field(description=define("staffing"))
     stations: list[StaffingRow]
-    required: int
-    clocked_in: int
-    present: int
-    coverage: float | None
+    required: int = Field(description=define("required"))
+    clocked_in: int = Field(description=define("clocked_in"))
+    present: int = Field(description=define("present"))
+    coverage: float | None = Field(description=define("coverage"))
 
     def rows(self) -> list[dict[str, Any]]:
         return [s.model_dump(mode="json") for s in self.stations]
@@ -634,10 +642,10 @@ class ExpiringQualification(BaseModel):
     station: str
     level: str | None
     valid_until: datetime
-    days_left: float
+    days_left: float = Field(description=define("expiring"))
 
 
-class ExpiringPage(Page):
+class ExpiringPage(Page, PlannedNow):
     at: datetime
     within_days: int
     items: list[ExpiringQualification]
@@ -648,12 +656,12 @@ class ExpiringPage(Page):
 
 class LocalisationFigures(BaseModel):
     trucks: int
-    local_parts: int
-    total_parts: int
-    rate_by_count: float | None
+    local_parts: int = Field(description=define("parts"))
+    total_parts: int = Field(description=define("parts"))
+    rate_by_count: float | None = Field(description=define("by_count"))
     local_value: float
     known_value: float
-    rate_by_value: float | None
+    rate_by_value: float | None = Field(description=define("by_value"))
     parts_with_value: int
     serialised_parts: int
 
@@ -662,7 +670,7 @@ class LocalisationModel(LocalisationFigures):
     model: str
 
 
-class LocalisationView(View):
+class LocalisationView(View, PlannedNow):
     line_id: str | None
     start: datetime
     end: datetime
@@ -693,7 +701,7 @@ class LineOut(BaseModel):
     has_wip_ramp: bool
 
 
-class LinesView(View):
+class LinesView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "lines"
     lines: list[LineOut]
 
@@ -710,14 +718,14 @@ class LinesView(View):
 
 class CalendarDay(BaseModel):
     date: date
-    working_day: bool
+    working_day: bool = Field(description=define("calendar_day"))
     calendar_version: int | None
     shifts: list[str]
-    planned_minutes: float
-    target: float | None
+    planned_minutes: float = Field(description=define("calendar_day"))
+    target: float | None = Field(description=define("calendar_day"))
 
 
-class CalendarView(View):
+class CalendarView(View, PlannedNow):
     csv_items: ClassVar[str | None] = "days"
     line_id: str
     time_zone: str
@@ -734,13 +742,13 @@ class CalendarView(View):
 
 class StaffingSummary(BaseModel):
     shift: str | None
-    required: int
+    required: int = Field(description=define("required"))
     clocked_in: int
     present: int
-    coverage: float | None
+    coverage: float | None = Field(description=define("coverage"))
 
 
-class DashboardView(View):
+class DashboardView(View, PlannedNow):
     line_id: str
     at: datetime
     time_zone: str

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from reporting.adapters.tables import targets, wip_ramps
+from reporting.api.definitions import PLANNED_NOW
 from reporting.domain.calendar import BreakWindow, CalendarVersion, LineCalendar, ShiftDefinition
 from reporting.domain.errors import InvalidInput, NotFound
 from reporting.domain.targets import AnnualTarget, Plan, RampPoint
@@ -48,14 +49,23 @@ def calendar_version(row: Any) -> CalendarVersion:
     )
 
 
+def planned_now(view: str, *, asked: bool) -> list[str]:
+    return list(PLANNED_NOW[view]) if asked else []
+
+
 @dataclass
 class Reader:
     conn: AsyncConnection
     default_zone: str
     at: datetime
     generation: int
+    asked_at: bool = False  # `at` was given: the view is asked as of an instant, not now
     _calendars: dict[str, LineCalendar] = field(default_factory=dict)
     _plans: dict[str, Plan] = field(default_factory=dict)
+
+    def planned_now(self, view: str) -> list[str]:
+        """The figures of `view` read from a plan as set now, named in its answer when it is asked as of `at`."""
+        return planned_now(view, asked=self.asked_at)
 
     async def rows(self, query: sa.Executable, **params: Any) -> list[Any]:
         return list((await self.conn.execute(query, params)).all())
@@ -130,4 +140,10 @@ async def reading(engine: AsyncEngine, *, default_zone: str, at: datetime | None
             if pointer is None:
                 raise ProjectionsUnavailable("no projection schema is active yet")
             await store.use_schema(conn, pointer.schema)
-            yield Reader(conn, default_zone, (at or datetime.now(UTC)).astimezone(UTC), pointer.generation)
+            yield Reader(
+                conn,
+                default_zone,
+                (at or datetime.now(UTC)).astimezone(UTC),
+                pointer.generation,
+                asked_at=at is not None,
+            )

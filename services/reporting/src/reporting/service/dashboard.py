@@ -18,6 +18,7 @@ async def dashboard(reader: Reader, line_id: str, lookback: int) -> schemas.Dash
     staffing = await people.staffing(reader, line_id, None, None)
     cycles = await flow.cycle_times(reader, line_id, today)
     return schemas.DashboardView(
+        as_planned_now=reader.planned_now("/dashboard/data"),
         line_id=line_id,
         at=reader.at,
         time_zone=summary.time_zone,

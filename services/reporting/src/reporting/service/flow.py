@@ -190,6 +190,7 @@ async def wip(reader: Reader, line_id: str | None) -> schemas.WipView:
                 gap=r2(len(trucks) - goal) if goal is not None else None,
             )
     return schemas.WipView(
+        as_planned_now=reader.planned_now("/wip"),
         line_id=line_id,
         at=reader.at,
         total=len(trucks),
@@ -213,6 +214,7 @@ async def lead_time(reader: Reader, line_id: str | None, span: Range) -> schemas
         per_model[r.model or "unknown"].append(r.lead_time_seconds)
     hours = 3600.0
     return schemas.LeadTimeView(
+        as_planned_now=reader.planned_now("/flow/lead-time"),
         line_id=line_id,
         start=span.start,
         end=span.end,
@@ -287,5 +289,11 @@ async def cycle_times(reader: Reader, line_id: str | None, span: Range) -> schem
             reason=reason + ")",
         )
     return schemas.CycleTimeView(
-        line_id=line_id, start=span.start, end=span.end, takt_seconds=takt, stations=out, bottleneck=bottleneck
+        as_planned_now=reader.planned_now("/flow/cycle-times"),
+        line_id=line_id,
+        start=span.start,
+        end=span.end,
+        takt_seconds=takt,
+        stations=out,
+        bottleneck=bottleneck,
     )

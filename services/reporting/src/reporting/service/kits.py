@@ -90,7 +90,9 @@ async def kits_summary(reader: Reader, line_id: str | None, kit_type: str | None
     no kit type is known to be built on it); else every kit of the plant."""
     scope: str | list[str] | None = kit_type
     scope_name = f"kit type {kit_type}" if kit_type else "plant"
-    if kit_type is None and line_id is not None:
+    # A line's kit types come from its routes and the kit types' BOMs as known now.
+    scope_from_line = kit_type is None and line_id is not None
+    if scope_from_line:
         types = await line_kit_types(reader, line_id)
         if types:
             scope, scope_name = types, f"kit types built on line {line_id}: {', '.join(types)}"
@@ -154,6 +156,7 @@ async def kits_summary(reader: Reader, line_id: str | None, kit_type: str | None
         note = "the plan has no trucks this month: days of supply are unbounded"
     supply = round(usable / rate, 2) if rate else None
     return schemas.KitsView(
+        as_planned_now=[f for f in reader.planned_now("/kits") if f != "scope" or scope_from_line],
         at=reader.at,
         scope=scope_name,
         by_status=dict(sorted(by_status.items())),
@@ -214,4 +217,10 @@ async def held_page(reader: Reader, line_id: str | None, limit: int, offset: int
     query = _held_query(reader, line_id)
     total = (await reader.rows(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())))[0][0]
     rows = await reader.rows(query.limit(limit).offset(offset))
-    return schemas.HeldTruckPage(total=total, limit=limit, offset=offset, items=[_held(reader, r) for r in rows])
+    return schemas.HeldTruckPage(
+        as_planned_now=reader.planned_now("/kits/held-trucks"),
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=[_held(reader, r) for r in rows],
+    )

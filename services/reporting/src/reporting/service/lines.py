@@ -36,7 +36,7 @@ async def list_lines(reader: Reader) -> schemas.LinesView:
                 has_wip_ramp=line_id in ramps,
             )
         )
-    return schemas.LinesView(lines=out)
+    return schemas.LinesView(as_planned_now=reader.planned_now("/lines"), lines=out)
 
 
 async def calendar_days(reader: Reader, line_id: str, span: Range) -> schemas.CalendarView:
@@ -59,4 +59,9 @@ async def calendar_days(reader: Reader, line_id: str, span: Range) -> schemas.Ca
             )
         )
         day += timedelta(days=1)
-    return schemas.CalendarView(line_id=line_id, time_zone=str(cal.zone_on(cal.local_date(span.start))), days=days)
+    return schemas.CalendarView(
+        as_planned_now=reader.planned_now("/lines/{line_id}/calendar"),
+        line_id=line_id,
+        time_zone=str(cal.zone_on(cal.local_date(span.start))),
+        days=days,
+    )

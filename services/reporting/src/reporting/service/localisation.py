@@ -82,6 +82,7 @@ async def localisation(reader: Reader, line_id: str | None, span: Range) -> sche
             tally.parts_with_value += len(valued)
             tally.serialised_parts += len(parts)
     return schemas.LocalisationView(
+        as_planned_now=reader.planned_now("/localisation"),
         line_id=line_id,
         start=span.start,
         end=span.end,

@@ -156,6 +156,7 @@ async def andon_report(reader: Reader, line_id: str | None, span: Range) -> sche
         for k in shift_keys
     ]
     return schemas.AndonView(
+        as_planned_now=reader.planned_now("/andons"),
         line_id=line_id,
         start=span.start,
         end=span.end,
@@ -253,7 +254,9 @@ async def oee_report(reader: Reader, line_id: str, span: Range) -> schemas.OeeVi
                 rating=figures.rating,
             )
         )
-    return schemas.OeeView(line_id=line_id, start=span.start, end=span.end, stations=out)
+    return schemas.OeeView(
+        as_planned_now=reader.planned_now("/oee"), line_id=line_id, start=span.start, end=span.end, stations=out
+    )
 
 
 def _r4(value: float | None) -> float | None:

@@ -133,7 +133,13 @@ async def summary(reader: Reader, line_id: str, lookback: int) -> schemas.Output
     )
     zone_name = str(cal.zone_at(at))
     return schemas.OutputSummary(
-        line_id=line_id, at=at, time_zone=zone_name, periods=out, year=year_out, warnings=warnings
+        as_planned_now=reader.planned_now("/output"),
+        line_id=line_id,
+        at=at,
+        time_zone=zone_name,
+        periods=out,
+        year=year_out,
+        warnings=warnings,
     )
 
 
@@ -162,6 +168,7 @@ async def series(reader: Reader, line_id: str, span: Range, bucket: PeriodKind) 
             )
         )
     return schemas.OutputSeries(
+        as_planned_now=reader.planned_now("/output/series"),
         line_id=line_id,
         bucket=bucket,
         start=span.start,
@@ -223,6 +230,7 @@ async def curve(reader: Reader, line_id: str, year: int, lookback: int) -> schem
     year_plan = plan.year(year)
     warnings = list(year_plan.warnings) if year_plan else [f"no annual target is set for line {line_id} in {year}"]
     return schemas.OutputCurve(
+        as_planned_now=reader.planned_now("/output/curve"),
         line_id=line_id,
         year=year,
         at=at,
@@ -262,5 +270,12 @@ async def completion_page(reader: Reader, line_id: str, span: Range, limit: int,
             )
         )
     return schemas.CompletionPage(
-        line_id=line_id, start=span.start, end=span.end, total=total, limit=limit, offset=offset, items=items
+        as_planned_now=reader.planned_now("/output/completions"),
+        line_id=line_id,
+        start=span.start,
+        end=span.end,
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=items,
     )

@@ -21,7 +21,7 @@ from reporting.projections.tables import (
     rosters,
 )
 from reporting.service.changes import last_changes
-from reporting.service.context import Reader
+from reporting.service.context import Reader, planned_now
 
 ORIGINS = ("transferred", "recalled", "new_hire")
 STATUSES = ("idle", "active", "on_leave", "left")
@@ -67,7 +67,8 @@ async def headcount(reader: Reader, as_of: date, prefix: str | None = None) -> s
     )
 
 
-async def recall(reader: Reader, as_of: date) -> schemas.RecallView:
+async def recall(reader: Reader, as_of: date, *, asked: bool) -> schemas.RecallView:
+    """`asked`: `as_of` was given, so the goals (read as set now) are named in `as_planned_now`."""
     goals = await reader.rows(sa.select(recall_goals).order_by(recall_goals.c.first_set_at, recall_goals.c.goal_id))
     done = await reader.rows(sa.select(recalls).where(recalls.c.recalled_on <= as_of).order_by(recalls.c.at))
     toward: dict[str, set[str]] = defaultdict(set)
@@ -106,6 +107,7 @@ async def recall(reader: Reader, as_of: date) -> schemas.RecallView:
             )
         )
     return schemas.RecallView(
+        as_planned_now=planned_now("/people/recall", asked=asked),
         as_of=as_of,
         idle_now=sum(1 for status, _ in people.values() if status == "idle"),
         recalled_total=len({r.employee_id for r in done}),
@@ -169,6 +171,7 @@ async def staffing(reader: Reader, line_id: str, day: date | None, shift: str | 
     need_total = sum(r.required for r in rows)
     in_total = sum(min(r.clocked_in, r.required) if r.required else 0 for r in rows)
     return schemas.StaffingView(
+        as_planned_now=reader.planned_now("/people/staffing"),
         line_id=line_id,
         date=day,
         at=reader.at,
@@ -214,4 +217,12 @@ async def expiring(
         )
         for r in rows
     ]
-    return schemas.ExpiringPage(at=at, within_days=within_days, total=total, limit=limit, offset=offset, items=items)
+    return schemas.ExpiringPage(
+        as_planned_now=reader.planned_now("/people/qualifications/expiring"),
+        at=at,
+        within_days=within_days,
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=items,
+    )

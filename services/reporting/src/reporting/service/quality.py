@@ -42,6 +42,7 @@ async def quality(reader: Reader, line_id: str | None, span: Range) -> schemas.Q
     still_open = (await reader.rows(sa.select(sa.func.count()).select_from(defects).where(*open_where)))[0][0]
     rate, per_unit = fpy(completed, first_pass), dpu(on_completed, completed)
     return schemas.QualityView(
+        as_planned_now=reader.planned_now("/quality"),
         line_id=line_id,
         start=span.start,
         end=span.end,
@@ -69,5 +70,11 @@ async def defect_pareto(reader: Reader, line_id: str | None, span: Range, by: Pa
         for i in pareto(counts)
     ]
     return schemas.ParetoView(
-        line_id=line_id, start=span.start, end=span.end, by=by, total=sum(counts.values()), items=items
+        as_planned_now=reader.planned_now("/quality/pareto"),
+        line_id=line_id,
+        start=span.start,
+        end=span.end,
+        by=by,
+        total=sum(counts.values()),
+        items=items,
     )
