@@ -130,6 +130,7 @@ def _route(row: sa.Row[Any]) -> Route:
         row.model,
         row.version,
         tuple(RouteStep(s["station_id"], float(s["standard_seconds"])) for s in row.steps),
+        row.effective_from,
     )
 
 
@@ -148,6 +149,13 @@ class Routes:
         ).one_or_none()
         return _route(row) if row else None
 
+    async def versions(self, line_id: str, model: str) -> list[Route]:
+        """Every version of the model's route on the line, oldest first (a handful: few models, rare changes)."""
+        rows = await self._s.execute(
+            sa.select(routes).where(routes.c.line_id == line_id, routes.c.model == model).order_by(routes.c.version)
+        )
+        return [_route(r) for r in rows]
+
     async def latest_of_line(self, line_id: str) -> list[Route]:
         rows = await self._s.execute(
             sa.select(routes)
@@ -164,6 +172,7 @@ class Routes:
                 model=route.model,
                 version=route.version,
                 steps=[{"station_id": s.station_id, "standard_seconds": s.standard_seconds} for s in route.steps],
+                effective_from=route.effective_from,
                 published_at=at,
                 published_by=by,
             )
