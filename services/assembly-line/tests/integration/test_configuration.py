@@ -186,7 +186,9 @@ async def test_a_truck_follows_the_route_version_in_force_when_it_was_planned_or
     # Versions follow each other in time: one dated before the current version is refused, naming both times.
     one_station = [{"station_id": s1, "standard_seconds": 60}]
     early = t - timedelta(hours=2)
-    r = await plant.supervisor.post(routes, {"model": line.model, "steps": one_station, "effective_from": early.isoformat()})
+    r = await plant.supervisor.post(
+        routes, {"model": line.model, "steps": one_station, "effective_from": early.isoformat()}
+    )
     problem = assert_problem(r, 409, "route.effective-before-current", "v2")
     assert problem["current_effective_from"] == (t - timedelta(hours=1)).isoformat()
     assert problem["effective_from"] == early.isoformat()
@@ -217,6 +219,14 @@ async def test_a_truck_follows_the_route_version_in_force_when_it_was_planned_or
     assert {vin: v["route_version"] for vin, v in followed.items()} == {planned: 1, before: 1, after: 2}
     assert [s["station"] for s in followed[before]["steps"]] == [s1, s2, s3]
     assert [s["station"] for s in followed[after]["steps"]] == [s1, s3]
+
+    # A version dated before a truck started would have governed it, but the truck keeps its own: refused.
+    r = await plant.supervisor.post(
+        routes,
+        {"model": line.model, "steps": one_station, "effective_from": (t - timedelta(minutes=55)).isoformat()},
+    )
+    problem = assert_problem(r, 409, "route.effective-before-started-truck", (t - timedelta(minutes=50)).isoformat())
+    assert problem["last_start"] == (t - timedelta(minutes=50)).isoformat()
 
     # Published now without a time, v3 governs from now on: a truck started ten minutes ago still follows v2.
     r = await plant.supervisor.post(routes, {"model": line.model, "steps": one_station})

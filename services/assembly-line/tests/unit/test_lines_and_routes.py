@@ -87,7 +87,14 @@ def test_a_change_that_breaks_a_current_route_is_refused() -> None:
 def publish(*stations: str, latest: Route | None = None, at: datetime = T0, **kw: Any) -> Route | None:
     current = line()
     assert current is not None
-    args: dict[str, Any] = {"line": current, "model": HTX, "model_code": "HTX", "latest": latest, "effective_from": at}
+    args: dict[str, Any] = {
+        "line": current,
+        "model": HTX,
+        "model_code": "HTX",
+        "latest": latest,
+        "effective_from": at,
+        "last_start": None,
+    }
     return publish_route(**(args | kw), steps=steps(*stations))
 
 
@@ -114,6 +121,20 @@ def test_a_version_takes_effect_no_earlier_than_the_current_one() -> None:
     assert same_instant is not None and same_instant.version == 2  # it replaces v1 from v1's own instant
 
 
+def test_a_version_takes_effect_after_the_last_truck_started_which_keeps_the_version_it_started_with() -> None:
+    v1 = publish("ST-10", "ST-30", at=T0)
+    started = T0 + timedelta(hours=2)
+    for effective_from in (T0 + timedelta(hours=1), started):
+        with pytest.raises(Conflict) as caught:
+            publish("ST-10", "ST-20", "ST-30", latest=v1, at=effective_from, last_start=started)
+        assert caught.value.rule == "route.effective-before-started-truck"
+        assert (
+            caught.value.extensions["last_start"] == started.isoformat() and started.isoformat() in caught.value.message
+        )
+    later = publish("ST-10", "ST-20", "ST-30", latest=v1, at=started + timedelta(seconds=1), last_start=started)
+    assert later is not None and later.version == 2
+
+
 @pytest.mark.parametrize(
     ("stations", "fragment"),
     [
@@ -136,7 +157,13 @@ def test_a_route_needs_a_defined_model_and_sane_standard_times() -> None:
     assert caught.value.rule == "route.model-unknown" and "PUT /models/NEW" in caught.value.message
     with pytest.raises(InvalidInput):
         publish_route(
-            line=current, model=HTX, model_code="HTX", steps=[RouteStep("ST-10", 0)], latest=None, effective_from=T0
+            line=current,
+            model=HTX,
+            model_code="HTX",
+            steps=[RouteStep("ST-10", 0)],
+            latest=None,
+            effective_from=T0,
+            last_start=None,
         )
 
 

@@ -303,6 +303,14 @@ class Vehicles:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
 
+    async def last_start(self, line_id: str, model: str) -> datetime | None:
+        """When the latest truck of the model started on the line (None when none has)."""
+        return await self._s.scalar(
+            sa.select(sa.func.max(vehicles.c.started_at)).where(
+                vehicles.c.line_id == line_id, vehicles.c.model == model
+            )
+        )
+
     async def get(self, vin: str, *, for_update: bool = False) -> Vehicle | None:
         row = (await self._s.execute(_VEHICLE_FOR_UPDATE if for_update else _VEHICLE, {"vin": vin})).one_or_none()
         return vehicle_of(row) if row else None

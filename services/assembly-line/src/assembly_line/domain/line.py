@@ -196,9 +196,12 @@ def publish_route(
     steps: Sequence[RouteStep],
     latest: Route | None,
     effective_from: datetime,
+    last_start: datetime | None,
 ) -> Route | None:
     """The new route version in force from `effective_from`, or None when `steps` are exactly the latest
-    version's. Versions follow each other in time: a new one may not take effect before the latest."""
+    version's. Versions follow each other in time: a new one may not take effect before the latest, nor
+    at or before `last_start` (the latest start of a truck of the model on the line), which would have
+    followed it but keeps the version it started with."""
     if model is None:
         raise Conflict(
             "route.model-unknown",
@@ -229,4 +232,13 @@ def publish_route(
         )
     if latest is not None and latest.steps == tuple(steps):
         return None
+    if last_start is not None and effective_from <= last_start:
+        raise Conflict(
+            "route.effective-before-started-truck",
+            f"route of model {model.model} on line {line.line_id} cannot take effect at {effective_from.isoformat()}: "
+            f"a truck of the model started on the line at {last_start.isoformat()} and keeps the version it started "
+            "with; date the new version after it",
+            last_start=last_start.isoformat(),
+            effective_from=effective_from.isoformat(),
+        )
     return Route(line.line_id, model.model, (latest.version + 1) if latest else 1, tuple(steps), effective_from)

@@ -105,6 +105,7 @@ async def post_route(uow: UnitOfWork, line_id: str, body: schemas.RouteIn, *, ma
         steps=[RouteStep(s.station_id, s.standard_seconds) for s in body.steps],
         latest=latest,
         effective_from=effective_from,
+        last_start=await Vehicles(uow.session).last_start(line_id, body.model),
     )
     if route is not None:
         await routes.add(route, at=_now(), by=uow.principal.subject)
