@@ -299,10 +299,12 @@ async def test_a_bom_version_dated_in_the_past_checks_the_kits_announced_from_th
     assert (await api.get(f"/kit-types/{code}")).json()["versions"] == [1, 2]
 
     # Announced before v2 took effect: v1, kept for good; after it: v2. Received unannounced: the same, by receipt.
-    announced = {}
+    announced, announced_at = {}, {days: days_ago(days) for days in (8, 3)}
     for days in (8, 3):
         shipment, serial = new_id("ASN"), new_id("KIT")
-        r = await api.post("/shipments", asn(shipment, code, [serial]) | {"announced_at": days_ago(days).isoformat()})
+        r = await api.post(
+            "/shipments", asn(shipment, code, [serial]) | {"announced_at": announced_at[days].isoformat()}
+        )
         assert r.status_code == 201, r.text
         announced[days] = r.json()["kits"][0]["bom_version"]
     assert announced == {8: 1, 3: 2}
@@ -315,6 +317,12 @@ async def test_a_bom_version_dated_in_the_past_checks_the_kits_announced_from_th
         assert r.status_code == 200, r.text
         received[days] = r.json()["bom_version"]
     assert received == {6: 1, 4: 2}
+    # A version dated before a kit was announced would have been its version, but the kit keeps its own: refused.
+    r = await api.post(
+        f"/kit-types/{code}/bom-versions", {"lines": bom_lines, "effective_from": days_ago(3.5).isoformat()}
+    )
+    assert r.status_code == 409 and r.json()["rule"] == "bom.effective-before-announced-kit", r.text
+    assert announced_at[3].isoformat() in r.json()["detail"]
 
     # The BOM as it was at an instant; the events are dated when each version took effect.
     at = {days: (await api.get(f"/kit-types/{code}", at=days_ago(days).isoformat())).json() for days in (30, 6, 1)}

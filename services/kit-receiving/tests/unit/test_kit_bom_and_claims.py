@@ -72,6 +72,15 @@ def test_a_bom_version_dated_before_the_current_one_is_refused() -> None:
     assert (T0 - timedelta(seconds=1)).isoformat() in err.value.message
 
 
+def test_a_bom_version_takes_effect_after_the_last_kit_announced_which_keeps_its_version() -> None:
+    current, announced = BomVersion("TRK", 1, T0), T0 + timedelta(days=2)
+    for effective_from in (T0 + timedelta(days=1), announced):
+        with pytest.raises(Conflict) as err:
+            next_bom_version("TRK", current, effective_from, last_taken=announced)
+        assert err.value.rule == "bom.effective-before-announced-kit" and announced.isoformat() in err.value.message
+    assert next_bom_version("TRK", current, announced + timedelta(seconds=1), last_taken=announced).version == 2
+
+
 def test_a_bom_version_takes_an_instant_with_its_offset() -> None:
     with pytest.raises(InvalidInput) as err:
         next_bom_version("TRK", None, datetime(2026, 3, 2, 6, 0))  # a naive time

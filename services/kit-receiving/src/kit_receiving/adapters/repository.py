@@ -55,6 +55,25 @@ class KitTypes:
             found.setdefault(row.kit_type, []).append(BomVersion(row.kit_type, row.version, row.effective_from))
         return found
 
+    async def last_taken(self, code: str) -> datetime | None:
+        """When a kit of the type last took a BOM version: announced, amended, or received unannounced."""
+        announced = (
+            sa.select(sa.func.max(kit_history.c.at))
+            .join(kits, kits.c.serial == kit_history.c.serial)
+            .where(
+                kits.c.kit_type == code,
+                kits.c.status != KitStatus.CANCELLED.value,  # a cancelled kit is never checked against a BOM
+                kit_history.c.action.in_(("kit-announced", "kit-amended")),
+            )
+            .scalar_subquery()
+        )
+        unannounced = (
+            sa.select(sa.func.max(kits.c.received_at))
+            .where(kits.c.kit_type == code, kits.c.unannounced)
+            .scalar_subquery()
+        )
+        return await self._s.scalar(sa.select(sa.func.greatest(announced, unannounced)))
+
     async def boms(self, versions: Iterable[BomVersion]) -> dict[str, KitBom]:
         """The BOMs of the given versions, by kit type."""
         wanted = {(v.kit_type, v.version) for v in versions}

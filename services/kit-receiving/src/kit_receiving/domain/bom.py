@@ -69,11 +69,22 @@ class BomVersion:
     effective_from: datetime
 
 
-def next_bom_version(kit_type: str, current: BomVersion | None, effective_from: datetime) -> BomVersion:
-    """The version to publish next, in force from `effective_from`: never before the current version's."""
+def next_bom_version(
+    kit_type: str, current: BomVersion | None, effective_from: datetime, last_taken: datetime | None = None
+) -> BomVersion:
+    """The version to publish next, in force from `effective_from`: never before the current version's, nor
+    at or before `last_taken` (the latest announcement of a kit of the type, which would have taken the new
+    version but keeps the one it was announced with)."""
     require_aware(effective_from, f"effective_from of the BOM of kit type {kit_type}")
     if current is None:
         return BomVersion(kit_type, 1, effective_from)
+    if last_taken is not None and effective_from <= last_taken:
+        raise Conflict(
+            "bom.effective-before-announced-kit",
+            f"a BOM version of kit type {kit_type} cannot take effect at {effective_from.isoformat()}: a kit of the "
+            f"type was announced at {last_taken.isoformat()} and keeps the version it was announced with; date the "
+            "new version after it",
+        )
     if effective_from < current.effective_from:
         raise Conflict(
             "bom.effective-before-current",

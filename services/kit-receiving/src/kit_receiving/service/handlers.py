@@ -119,7 +119,9 @@ async def publish_bom_version(uow: UnitOfWork, code: str, body: schemas.BomVersi
     repo = KitTypes(uow.session)
     if await repo.get(code, for_update=True) is None:  # one version at a time per kit type
         raise NotFound("kit-type.not-found", f"kit type {code} does not exist")
-    published = next_bom_version(code, (await repo.versions([code]))[code][-1], effective_from)
+    published = next_bom_version(
+        code, (await repo.versions([code]))[code][-1], effective_from, last_taken=await repo.last_taken(code)
+    )
     bom = _bom(code, published.version, body.lines)
     await repo.add_version(bom, effective_from=published.effective_from, at=_now(), by=uow.principal.subject)
     return await _bom_outcome(uow, published)
