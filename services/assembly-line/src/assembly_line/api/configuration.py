@@ -70,8 +70,8 @@ async def get_model(model: CodePath, request: Request, _: Reader) -> schemas.Mod
     responses=WRITE["responses"] | {200: {"model": schemas.RouteView, "description": "The same as the current one"}},
     openapi_extra=WRITE["openapi_extra"],
     summary="Publish a model's route on the line as a new version in force from effective_from (200 when "
-    "identical to the current one; 409 route.effective-before-current when dated before it); a truck follows the "
-    "version in force when it was planned or started, for good",
+    "identical to the current one; 409 when dated before it, or at or before a truck of the model started); a "
+    "truck follows the version in force when it was planned or started, for good",
 )
 async def post_route(line_id: CodePath, body: schemas.RouteIn, cmd: Supervisor, request: Request) -> JSONResponse:
     max_age = max_event_age(request)

@@ -55,8 +55,8 @@ async def create_kit_type(body: schemas.KitTypeCreate, cmd: Logistics) -> JSONRe
     status_code=201,
     response_model=schemas.KitTypeView,
     **WRITE,
-    summary="Publish a new BOM version in force from effective_from (409 bom.effective-before-current when dated "
-    "before the current one); kits announced from then on take it, kits already announced keep theirs",
+    summary="Publish a new BOM version in force from effective_from (409 when dated before the current one, or at "
+    "or before a kit of the type was announced); kits announced from then on take it, kits announced keep theirs",
 )
 async def publish_bom_version(code: CodePath, body: schemas.BomVersionCreate, cmd: Logistics) -> JSONResponse:
     return await cmd.run(lambda uow: handlers.publish_bom_version(uow, code, body), body)
