@@ -74,6 +74,7 @@ _VEHICLE_COLUMNS = (
 )
 _VEHICLE_FOR_UPDATE = f"SELECT {_VEHICLE_COLUMNS} FROM vehicles WHERE vin = $1 FOR UPDATE"
 _VEHICLE_EXISTS = "SELECT 1 FROM vehicles WHERE vin = $1"
+_HOLD_LINE = "SELECT 1 FROM lines WHERE line_id = $1 FOR SHARE"
 _ROUTE_VERSIONS = """
 SELECT version, steps, effective_from FROM routes WHERE line_id = $1 AND model = $2 ORDER BY version"""
 _SHORTAGE = "SELECT build_short, waiting_stations, missing_parts FROM kits WHERE serial = $1"
@@ -293,7 +294,8 @@ class HotPath:
         return await self._c.fetchval(_VEHICLE_EXISTS, vin) is not None
 
     async def route_versions(self, line_id: str, model: str) -> list[Route]:
-        """Every version of the model's route on the line, oldest first (as `Routes.versions`)."""
+        """Every version of the model's route on the line, oldest first, the line held first (as `Routes.versions`)."""
+        await self._c.execute(_HOLD_LINE, line_id)
         return [
             Route(
                 line_id,

@@ -150,7 +150,12 @@ class Routes:
         return _route(row) if row else None
 
     async def versions(self, line_id: str, model: str) -> list[Route]:
-        """Every version of the model's route on the line, oldest first (a handful: few models, rare changes)."""
+        """Every version of the model's route on the line, oldest first (a handful: few models, rare changes).
+
+        For a truck being planned or started: the line is held (FOR SHARE) until commit, first, so a version
+        being published (which holds the line FOR UPDATE and refuses to take effect before a truck's start)
+        either is seen here or sees this truck's start."""
+        await self._s.execute(sa.select(lines.c.line_id).where(lines.c.line_id == line_id).with_for_update(read=True))
         rows = await self._s.execute(
             sa.select(routes).where(routes.c.line_id == line_id, routes.c.model == model).order_by(routes.c.version)
         )

@@ -44,10 +44,18 @@ class KitTypes:
         return (await self._s.execute(query.with_for_update() if for_update else query)).one_or_none()
 
     async def versions(self, codes: Iterable[str]) -> dict[str, list[BomVersion]]:
-        """When each BOM version of the given kit types is in force, oldest first per kit type."""
+        """When each BOM version of the given kit types is in force, oldest first per kit type.
+
+        The kit types are held (FOR SHARE) until commit, first, so a version being published (which holds its
+        kit type FOR UPDATE and refuses to take effect before a kit's announcement) either is seen here or
+        sees the kits announced with what is read here."""
+        wanted = set(codes)
+        await self._s.execute(
+            sa.select(kit_types.c.code).where(kit_types.c.code.in_(wanted)).with_for_update(read=True)
+        )
         rows = await self._s.execute(
             sa.select(kit_type_versions.c.kit_type, kit_type_versions.c.version, kit_type_versions.c.effective_from)
-            .where(kit_type_versions.c.kit_type.in_(set(codes)))
+            .where(kit_type_versions.c.kit_type.in_(wanted))
             .order_by(kit_type_versions.c.kit_type, kit_type_versions.c.version)
         )
         found: dict[str, list[BomVersion]] = {}
