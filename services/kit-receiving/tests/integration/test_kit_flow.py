@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -332,3 +333,31 @@ async def test_a_bom_version_dated_in_the_past_checks_the_kits_announced_from_th
         ("mes.kit-type.bom-published.v1", 1, v1_from),
         ("mes.kit-type.bom-published.v1", 2, v2_from),
     ]
+
+
+async def test_a_back_dated_bom_version_racing_announcements_governs_them_or_is_refused(
+    api: Any, asn: Callable[..., dict[str, Any]], new_id: Callable[[str], str], bom_lines: list[dict[str, Any]]
+) -> None:
+    """A version dated before kits were announced would be theirs: it is either published before they are
+    announced (they take it) or refused because they were (they keep theirs), never accepted behind them."""
+    for _ in range(3):
+        code, announced_at = new_id("HTX"), days_ago(0.01)
+        body = {"code": code, "model": "HTX-6x4", "variant": "tractor", "lines": bom_lines}
+        assert (await api.post("/kit-types", body | {"effective_from": days_ago(1).isoformat()})).status_code == 201
+        v2 = {"lines": bom_lines[:2], "effective_from": (announced_at - timedelta(minutes=1)).isoformat()}
+        *announcements, published = await asyncio.gather(
+            *(
+                api.post(
+                    "/shipments", asn(new_id("ASN"), code, [new_id("KIT")]) | {"announced_at": announced_at.isoformat()}
+                )
+                for _ in range(4)
+            ),
+            api.post(f"/kit-types/{code}/bom-versions", v2),
+        )
+        assert all(r.status_code == 201 for r in announcements), [r.text for r in announcements]
+        versions = {r.json()["kits"][0]["bom_version"] for r in announcements}
+        if published.status_code == 201:
+            assert versions == {2}
+        else:
+            assert published.json()["rule"] == "bom.effective-before-announced-kit", published.text
+            assert versions == {1}
