@@ -116,8 +116,8 @@ class RouteIn(Body):
     effective_from: Instant | None = Field(
         default=None,
         description="When this version takes effect (a late entry, a replay); default now; never before the "
-        "current version's, never in the future, at most ASSEMBLY_LINE_MAX_EVENT_AGE_DAYS old. Trucks planned "
-        "or started from then on follow it",
+        "current version's, nor at or before the start of a truck of the model on the line; never in the future, "
+        "at most ASSEMBLY_LINE_MAX_EVENT_AGE_DAYS old. Trucks planned or started from then on follow it",
     )
 
 

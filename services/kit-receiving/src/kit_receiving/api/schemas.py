@@ -56,7 +56,10 @@ class KitTypeCreate(Body):
 class BomVersionCreate(Body):
     lines: list[BomLineIn] = Field(min_length=1, max_length=5_000)
     effective_from: Instant | None = Field(
-        default=None, description=_EFFECTIVE_FROM.format(", never before the current version's")
+        default=None,
+        description=_EFFECTIVE_FROM.format(
+            ", never before the current version's, nor at or before the announcement of a kit of the type"
+        ),
     )
 
 
