@@ -152,10 +152,13 @@ def call_for(action: Action, ids: RunIds, refs: Refs, *, backdated_kits: bool = 
                 "POST",
                 f"/lines/{_p(d['line_id'])}/routes",
                 SUPERVISOR,
-                {"model": d["model"], "steps": d["steps"]},
+                # In force from the simulated time, so the replayed history is governed by it from its start.
+                {"model": d["model"], "steps": d["steps"], "effective_from": action.at},
             )
         case Kind.DEFINE_KIT_TYPE:
-            return write(KIT_RECEIVING, "POST", "/kit-types", LOGISTICS, d)
+            return write(
+                KIT_RECEIVING, "POST", "/kit-types", LOGISTICS, d | _time("effective_from", action, backdated_kits)
+            )
         case Kind.PUBLISH_CALENDAR:
             body = {k: v for k, v in d.items() if k != "line_id"}
             return write(WORKFORCE, "PUT", f"/lines/{_p(d['line_id'])}/calendar", SUPERVISOR, body)

@@ -239,7 +239,10 @@ class Plant:
         await (await self.producer.send(data.topic, value=envelope.to_bytes(), key=subject.encode()))
         return envelope
 
-    async def line(self, stations: int = 4, *, standard: float = 600.0) -> LineSetup:
+    async def line(
+        self, stations: int = 4, *, standard: float = 600.0, route_from: datetime | None = None
+    ) -> LineSetup:
+        """A line, a model and its route v1 (in force from `route_from`, default now)."""
         line_id, model = unique("L"), unique("HTX")
         ids = [f"{line_id}-S{i + 1}" for i in range(stations)]
         body = {"name": f"Line {line_id}", "stations": [{"station_id": s, "name": f"Station {s}"} for s in ids]}
@@ -251,7 +254,8 @@ class Plant:
         assert r.status_code == 201, r.text
         standards = [standard + 60 * i for i in range(stations)]
         steps = [{"station_id": s, "standard_seconds": t} for s, t in zip(ids, standards, strict=True)]
-        r = await self.supervisor.post(f"/lines/{line_id}/routes", {"model": model, "steps": steps})
+        dated = {"effective_from": route_from.isoformat()} if route_from else {}
+        r = await self.supervisor.post(f"/lines/{line_id}/routes", {"model": model, "steps": steps} | dated)
         assert r.status_code == 201, r.text
         return LineSetup(line_id, ids, model, "6x4", standards)
 

@@ -150,3 +150,31 @@ async def test_one_serial_fitted_to_two_trucks_at_once(plant: Plant, terminal_fo
     refused = next(r for r in answers if r.status_code == 409).json()
     assert (refused["rule"], refused["vin"]) == ("component.serial-already-fitted", owner)
     assert await db.fetchval("SELECT count(*) FROM station_events WHERE payload->>'serial' = $1", serial) == 1
+
+
+async def test_a_back_dated_route_racing_truck_starts_governs_them_or_is_refused(
+    plant: Plant, terminal_for: Any
+) -> None:
+    """A version dated before trucks started would govern them: it is either published before they start
+    (they follow it) or refused because they started (they keep theirs), never accepted behind their backs."""
+    for _ in range(3):
+        line = await plant.line(stations=2, route_from=now() - timedelta(hours=1))
+        s1, s2 = line.stations
+        vins = [await plant.build_order(line, await plant.kit(line)) for _ in range(4)]
+        terminal, started = terminal_for(s1), now() - timedelta(minutes=1)
+        v2 = {
+            "model": line.model,
+            "steps": [{"station_id": s2, "standard_seconds": 60}],
+            "effective_from": (started - timedelta(minutes=1)).isoformat(),
+        }
+        *arrivals, published = await asyncio.gather(
+            *(terminal.post(s1, "arrived", started, vin=vin) for vin in vins),
+            plant.supervisor.post(f"/lines/{line.line_id}/routes", v2),
+        )
+        versions = {(await plant.supervisor.get(f"/vehicles/{vin}")).json()["route_version"] for vin in vins}
+        if published.status_code == 201:  # published first: the trucks arriving at s1 were refused (v2 skips s1)
+            assert all(r.status_code == 409 for r in arrivals), [r.text for r in arrivals]
+            assert all(r.json()["rule"] == "route.not-started" for r in arrivals)
+        else:
+            assert published.json()["rule"] == "route.effective-before-started-truck", published.text
+            assert all(r.status_code == 201 for r in arrivals) and versions == {1}

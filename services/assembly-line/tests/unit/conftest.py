@@ -24,7 +24,7 @@ def occ(station: str, minutes: float, operator: str | None = "E-1", event_id: st
 
 @pytest.fixture
 def route() -> Route:
-    return Route("L1", "HTX", 3, tuple(RouteStep(s, 600.0 + 60 * i) for i, s in enumerate(STATIONS)))
+    return Route("L1", "HTX", 3, tuple(RouteStep(s, 600.0 + 60 * i) for i, s in enumerate(STATIONS)), at(-24 * 60))
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from assembly_line.domain import (
@@ -18,6 +21,7 @@ from assembly_line.domain import (
 
 STATIONS = [("ST-10", "Cab"), ("ST-20", "Axles"), ("ST-30", "Harness"), ("ST-40", "End of line")]
 HTX = VehicleModel("HTX", "Heavy tractor", ())
+T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 
 def line(stations: list[tuple[str, str]] = STATIONS, **kw: object) -> Line | None:
@@ -70,7 +74,7 @@ def test_a_station_trucks_still_need_stays() -> None:
 
 def test_a_change_that_breaks_a_current_route_is_refused() -> None:
     current = line()
-    route = Route("L1", "HTX", 2, tuple(steps("ST-10", "ST-30")))
+    route = Route("L1", "HTX", 2, tuple(steps("ST-10", "ST-30")), T0)
     reordered = [STATIONS[2], STATIONS[1], STATIONS[0], STATIONS[3]]
     with pytest.raises(Conflict) as caught:
         line(reordered, current=current, latest_routes=[route])
@@ -80,14 +84,55 @@ def test_a_change_that_breaks_a_current_route_is_refused() -> None:
     assert line([*STATIONS, ("ST-50", "Test")], current=current, latest_routes=[route]) is not None
 
 
-def test_routes_are_versioned_and_republishing_the_same_steps_changes_nothing() -> None:
+def publish(*stations: str, latest: Route | None = None, at: datetime = T0, **kw: Any) -> Route | None:
     current = line()
     assert current is not None
-    v1 = publish_route(line=current, model=HTX, model_code="HTX", steps=steps("ST-10", "ST-30"), latest=None)
-    assert v1 is not None and v1.version == 1 and v1.first_station == "ST-10"
-    assert publish_route(line=current, model=HTX, model_code="HTX", steps=steps("ST-10", "ST-30"), latest=v1) is None
-    v2 = publish_route(line=current, model=HTX, model_code="HTX", steps=steps("ST-10", "ST-20", "ST-30"), latest=v1)
-    assert v2 is not None and v2.version == 2
+    args: dict[str, Any] = {
+        "line": current,
+        "model": HTX,
+        "model_code": "HTX",
+        "latest": latest,
+        "effective_from": at,
+        "last_start": None,
+    }
+    return publish_route(**(args | kw), steps=steps(*stations))
+
+
+def test_routes_are_versioned_and_republishing_the_same_steps_changes_nothing() -> None:
+    v1 = publish("ST-10", "ST-30")
+    assert v1 is not None and v1.version == 1 and v1.first_station == "ST-10" and v1.effective_from == T0
+    assert publish("ST-10", "ST-30", latest=v1, at=T0 + timedelta(hours=1)) is None
+    v2 = publish("ST-10", "ST-20", "ST-30", latest=v1, at=T0 + timedelta(hours=1))
+    assert v2 is not None and v2.version == 2 and v2.effective_from == T0 + timedelta(hours=1)
+
+
+def test_a_version_takes_effect_no_earlier_than_the_current_one() -> None:
+    v1 = publish("ST-10", "ST-30", at=T0)
+    assert v1 is not None
+    with pytest.raises(Conflict) as caught:
+        publish("ST-10", "ST-20", "ST-30", latest=v1, at=T0 - timedelta(minutes=1))
+    assert caught.value.rule == "route.effective-before-current"
+    assert caught.value.extensions["current_effective_from"] == T0.isoformat()
+    assert T0.isoformat() in caught.value.message and "v1" in caught.value.message
+    # The same steps dated earlier are refused as well: they would rewrite when v1 took effect.
+    with pytest.raises(Conflict):
+        publish("ST-10", "ST-30", latest=v1, at=T0 - timedelta(minutes=1))
+    same_instant = publish("ST-10", "ST-20", "ST-30", latest=v1, at=T0)
+    assert same_instant is not None and same_instant.version == 2  # it replaces v1 from v1's own instant
+
+
+def test_a_version_takes_effect_after_the_last_truck_started_which_keeps_the_version_it_started_with() -> None:
+    v1 = publish("ST-10", "ST-30", at=T0)
+    started = T0 + timedelta(hours=2)
+    for effective_from in (T0 + timedelta(hours=1), started):
+        with pytest.raises(Conflict) as caught:
+            publish("ST-10", "ST-20", "ST-30", latest=v1, at=effective_from, last_start=started)
+        assert caught.value.rule == "route.effective-before-started-truck"
+        assert (
+            caught.value.extensions["last_start"] == started.isoformat() and started.isoformat() in caught.value.message
+        )
+    later = publish("ST-10", "ST-20", "ST-30", latest=v1, at=started + timedelta(seconds=1), last_start=started)
+    assert later is not None and later.version == 2
 
 
 @pytest.mark.parametrize(
@@ -99,10 +144,8 @@ def test_routes_are_versioned_and_republishing_the_same_steps_changes_nothing() 
     ],
 )
 def test_a_route_follows_the_line(stations: tuple[str, ...], fragment: str) -> None:
-    current = line()
-    assert current is not None
     with pytest.raises(Conflict) as caught:
-        publish_route(line=current, model=HTX, model_code="HTX", steps=steps(*stations), latest=None)
+        publish(*stations)
     assert caught.value.rule == "route.invalid-stations" and fragment in caught.value.message
 
 
@@ -110,10 +153,18 @@ def test_a_route_needs_a_defined_model_and_sane_standard_times() -> None:
     current = line()
     assert current is not None
     with pytest.raises(Conflict) as caught:
-        publish_route(line=current, model=None, model_code="NEW", steps=steps("ST-10"), latest=None)
+        publish("ST-10", model=None, model_code="NEW")
     assert caught.value.rule == "route.model-unknown" and "PUT /models/NEW" in caught.value.message
     with pytest.raises(InvalidInput):
-        publish_route(line=current, model=HTX, model_code="HTX", steps=[RouteStep("ST-10", 0)], latest=None)
+        publish_route(
+            line=current,
+            model=HTX,
+            model_code="HTX",
+            steps=[RouteStep("ST-10", 0)],
+            latest=None,
+            effective_from=T0,
+            last_start=None,
+        )
 
 
 def test_models_have_distinct_variants() -> None:

@@ -61,7 +61,7 @@ def test_a_truck_enters_only_at_its_first_station(planned: Vehicle, route: Route
 
 
 def test_the_truck_keeps_the_route_it_started_with(planned: Vehicle, route: Route) -> None:
-    newer = Route("L1", "HTX", 4, route.steps[:2])
+    newer = Route("L1", "HTX", 4, route.steps[:2], at(-1))
     planned.arrive(occ("ST-10", 0), NO_SHORTAGE, newer)
     assert planned.route_version == 4 and len(planned.steps) == 2  # started on the current version ...
     planned.start_work(occ("ST-10", 1))

@@ -134,7 +134,7 @@ def test_lines_and_routes_map_to_line_keyed_contracts() -> None:
     line = d.Line("L1", "Main", (d.Station("ST-10", "Cab", 1), d.Station("ST-20", "Axles", 2)), 3)
     configured = wire.line_configured(line)
     assert [(s.station_id, s.position) for s in configured.stations] == [("ST-10", 1), ("ST-20", 2)]
-    route = wire.route_published(d.Route("L1", "HTX", 4, (d.RouteStep("ST-10", 600.0),)))
+    route = wire.route_published(d.Route("L1", "HTX", 4, (d.RouteStep("ST-10", 600.0),), at(0)))
     assert (route.version, route.steps[0].standard_seconds) == (4, 600.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -266,3 +267,97 @@ async def test_a_past_week_keeps_the_times_it_happened_at(
 
 def days_ago(days: float) -> datetime:
     return (datetime.now(UTC) - timedelta(days=days)).replace(microsecond=0)
+
+
+async def test_a_bom_version_dated_in_the_past_checks_the_kits_announced_from_then_on(
+    api: Any,
+    tap: KafkaTap,
+    asn: Callable[..., dict[str, Any]],
+    new_id: Callable[[str], str],
+    bom_lines: list[dict[str, Any]],
+) -> None:
+    """BOM versions entered late (an import of the sister plant's history, a replay) take effect at their own
+    time: a kit announced (or received unannounced) at an instant is checked against the version in force then."""
+    code, v1_from, v2_from = new_id("HTX"), days_ago(10), days_ago(5)
+    body = {"code": code, "model": "HTX-6x4", "variant": "tractor", "lines": bom_lines}
+    r = await api.post("/kit-types", body | {"effective_from": v1_from.isoformat()})
+    assert r.status_code == 201 and datetime.fromisoformat(r.json()["bom"]["effective_from"]) == v1_from, r.text
+    v2_lines = [ln | {"part_number": "AXL-210"} if ln["part_number"] == "AXL-200" else ln for ln in bom_lines]
+    r = await api.post(f"/kit-types/{code}/bom-versions", {"lines": v2_lines, "effective_from": v2_from.isoformat()})
+    assert r.status_code == 201 and r.json()["current_version"] == 2, r.text
+    assert datetime.fromisoformat(r.json()["bom"]["effective_from"]) == v2_from
+    assert datetime.fromisoformat(r.json()["bom"]["published_at"]) > days_ago(0.01)  # entered now
+
+    # Versions follow each other in time: one dated before the current version is refused, naming both times.
+    earlier = days_ago(7)
+    r = await api.post(f"/kit-types/{code}/bom-versions", {"lines": bom_lines, "effective_from": earlier.isoformat()})
+    assert r.status_code == 409 and r.json()["rule"] == "bom.effective-before-current", r.text
+    assert v2_from.isoformat() in r.json()["detail"] and earlier.isoformat() in r.json()["detail"]
+    r = await api.post(
+        f"/kit-types/{code}/bom-versions", {"lines": bom_lines, "effective_from": days_ago(-1).isoformat()}
+    )
+    assert r.status_code == 422 and r.json()["rule"] == "effective_from.in-future", r.text
+    assert (await api.get(f"/kit-types/{code}")).json()["versions"] == [1, 2]
+
+    # Announced before v2 took effect: v1, kept for good; after it: v2. Received unannounced: the same, by receipt.
+    announced, announced_at = {}, {days: days_ago(days) for days in (8, 3)}
+    for days in (8, 3):
+        shipment, serial = new_id("ASN"), new_id("KIT")
+        r = await api.post(
+            "/shipments", asn(shipment, code, [serial]) | {"announced_at": announced_at[days].isoformat()}
+        )
+        assert r.status_code == 201, r.text
+        announced[days] = r.json()["kits"][0]["bom_version"]
+    assert announced == {8: 1, 3: 2}
+    received = {}
+    for days in (6, 4):
+        serial = new_id("KIT")
+        r = await api.post(
+            f"/kits/{serial}/receipt", {"dock": "D", "kit_type": code, "received_at": days_ago(days).isoformat()}
+        )
+        assert r.status_code == 200, r.text
+        received[days] = r.json()["bom_version"]
+    assert received == {6: 1, 4: 2}
+    # A version dated before a kit was announced would have been its version, but the kit keeps its own: refused.
+    r = await api.post(
+        f"/kit-types/{code}/bom-versions", {"lines": bom_lines, "effective_from": days_ago(3.5).isoformat()}
+    )
+    assert r.status_code == 409 and r.json()["rule"] == "bom.effective-before-announced-kit", r.text
+    assert announced_at[3].isoformat() in r.json()["detail"]
+
+    # The BOM as it was at an instant; the events are dated when each version took effect.
+    at = {days: (await api.get(f"/kit-types/{code}", at=days_ago(days).isoformat())).json() for days in (30, 6, 1)}
+    assert [at[d]["bom"]["version"] for d in (30, 6, 1)] == [1, 1, 2]  # before v1 took effect, v1 was all there was
+    published = await tap.wait_for(code, 2)
+    assert [(e.type, e.payload().version, e.time) for e in published] == [
+        ("mes.kit-type.bom-published.v1", 1, v1_from),
+        ("mes.kit-type.bom-published.v1", 2, v2_from),
+    ]
+
+
+async def test_a_back_dated_bom_version_racing_announcements_governs_them_or_is_refused(
+    api: Any, asn: Callable[..., dict[str, Any]], new_id: Callable[[str], str], bom_lines: list[dict[str, Any]]
+) -> None:
+    """A version dated before kits were announced would be theirs: it is either published before they are
+    announced (they take it) or refused because they were (they keep theirs), never accepted behind them."""
+    for _ in range(3):
+        code, announced_at = new_id("HTX"), days_ago(0.01)
+        body = {"code": code, "model": "HTX-6x4", "variant": "tractor", "lines": bom_lines}
+        assert (await api.post("/kit-types", body | {"effective_from": days_ago(1).isoformat()})).status_code == 201
+        v2 = {"lines": bom_lines[:2], "effective_from": (announced_at - timedelta(minutes=1)).isoformat()}
+        *announcements, published = await asyncio.gather(
+            *(
+                api.post(
+                    "/shipments", asn(new_id("ASN"), code, [new_id("KIT")]) | {"announced_at": announced_at.isoformat()}
+                )
+                for _ in range(4)
+            ),
+            api.post(f"/kit-types/{code}/bom-versions", v2),
+        )
+        assert all(r.status_code == 201 for r in announcements), [r.text for r in announcements]
+        versions = {r.json()["kits"][0]["bom_version"] for r in announcements}
+        if published.status_code == 201:
+            assert versions == {2}
+        else:
+            assert published.json()["rule"] == "bom.effective-before-announced-kit", published.text
+            assert versions == {1}

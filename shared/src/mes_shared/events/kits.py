@@ -51,7 +51,8 @@ class _KitsEvent(EventData):
 
 
 class KitTypeBomPublished(_KitsEvent):
-    """A kit type's BOM version became current; older kits keep the version they were announced with."""
+    """A kit type's BOM version took effect at the envelope's time (a late entry or a replay puts it in the
+    past), in force until the next version's time; kits keep the version in force when they were announced."""
 
     key: ClassVar[str] = "kit type code"
     event_type: ClassVar[str] = "mes.kit-type.bom-published.v1"

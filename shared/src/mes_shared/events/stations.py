@@ -43,7 +43,9 @@ class LineConfigured(_StationsEvent):
 class RoutePublished(_StationsEvent):
     """A model's route version: the stations it visits in order, each with its standard time.
 
-    A truck keeps the route version it started with; nothing about a model is code.
+    Dated (the envelope's time) when the version takes effect, which a late entry or a replay puts in the
+    past; it is in force until the next version's time. A truck follows the version in force when it was
+    planned or started and keeps it; nothing about a model is code.
     """
 
     event_type: ClassVar[str] = "mes.route.published.v1"

@@ -74,8 +74,9 @@ _VEHICLE_COLUMNS = (
 )
 _VEHICLE_FOR_UPDATE = f"SELECT {_VEHICLE_COLUMNS} FROM vehicles WHERE vin = $1 FOR UPDATE"
 _VEHICLE_EXISTS = "SELECT 1 FROM vehicles WHERE vin = $1"
-_LATEST_ROUTE = """
-SELECT version, steps FROM routes WHERE line_id = $1 AND model = $2 ORDER BY version DESC LIMIT 1"""
+_HOLD_LINE = "SELECT 1 FROM lines WHERE line_id = $1 FOR SHARE"
+_ROUTE_VERSIONS = """
+SELECT version, steps, effective_from FROM routes WHERE line_id = $1 AND model = $2 ORDER BY version"""
 _SHORTAGE = "SELECT build_short, waiting_stations, missing_parts FROM kits WHERE serial = $1"
 _IN_BOM = """
 SELECT true FROM kits k JOIN kit_types t ON t.kit_type = k.kit_type AND t.version = k.bom_version
@@ -292,12 +293,19 @@ class HotPath:
     async def vehicle_exists(self, vin: str) -> bool:
         return await self._c.fetchval(_VEHICLE_EXISTS, vin) is not None
 
-    async def latest_route(self, line_id: str, model: str) -> Route | None:
-        row = await self._c.fetchrow(_LATEST_ROUTE, line_id, model)
-        if row is None:
-            return None
-        steps = tuple(RouteStep(s["station_id"], float(s["standard_seconds"])) for s in row["steps"])
-        return Route(line_id, model, row["version"], steps)
+    async def route_versions(self, line_id: str, model: str) -> list[Route]:
+        """Every version of the model's route on the line, oldest first, the line held first (as `Routes.versions`)."""
+        await self._c.execute(_HOLD_LINE, line_id)
+        return [
+            Route(
+                line_id,
+                model,
+                row["version"],
+                tuple(RouteStep(s["station_id"], float(s["standard_seconds"])) for s in row["steps"]),
+                row["effective_from"],
+            )
+            for row in await self._c.fetch(_ROUTE_VERSIONS, line_id, model)
+        ]
 
     async def shortage(self, serial: str) -> Shortage:
         row = await self._c.fetchrow(_SHORTAGE, serial)

@@ -130,6 +130,7 @@ def _route(row: sa.Row[Any]) -> Route:
         row.model,
         row.version,
         tuple(RouteStep(s["station_id"], float(s["standard_seconds"])) for s in row.steps),
+        row.effective_from,
     )
 
 
@@ -148,6 +149,18 @@ class Routes:
         ).one_or_none()
         return _route(row) if row else None
 
+    async def versions(self, line_id: str, model: str) -> list[Route]:
+        """Every version of the model's route on the line, oldest first (a handful: few models, rare changes).
+
+        For a truck being planned or started: the line is held (FOR SHARE) until commit, first, so a version
+        being published (which holds the line FOR UPDATE and refuses to take effect before a truck's start)
+        either is seen here or sees this truck's start."""
+        await self._s.execute(sa.select(lines.c.line_id).where(lines.c.line_id == line_id).with_for_update(read=True))
+        rows = await self._s.execute(
+            sa.select(routes).where(routes.c.line_id == line_id, routes.c.model == model).order_by(routes.c.version)
+        )
+        return [_route(r) for r in rows]
+
     async def latest_of_line(self, line_id: str) -> list[Route]:
         rows = await self._s.execute(
             sa.select(routes)
@@ -164,6 +177,7 @@ class Routes:
                 model=route.model,
                 version=route.version,
                 steps=[{"station_id": s.station_id, "standard_seconds": s.standard_seconds} for s in route.steps],
+                effective_from=route.effective_from,
                 published_at=at,
                 published_by=by,
             )
@@ -293,6 +307,14 @@ _SAVE_VEHICLE = sa.update(vehicles).where(vehicles.c.vin == sa.bindparam("b_vin"
 class Vehicles:
     def __init__(self, session: AsyncSession) -> None:
         self._s = session
+
+    async def last_start(self, line_id: str, model: str) -> datetime | None:
+        """When the latest truck of the model started on the line (None when none has)."""
+        return await self._s.scalar(
+            sa.select(sa.func.max(vehicles.c.started_at)).where(
+                vehicles.c.line_id == line_id, vehicles.c.model == model
+            )
+        )
 
     async def get(self, vin: str, *, for_update: bool = False) -> Vehicle | None:
         row = (await self._s.execute(_VEHICLE_FOR_UPDATE if for_update else _VEHICLE, {"vin": vin})).one_or_none()

@@ -60,6 +60,8 @@ routes = sa.Table(
     sa.Column("model", sa.Text, sa.ForeignKey("models.model"), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("steps", JSONB, nullable=False),
+    # In force from then (a late entry dates it in the past); published_at is when it was entered.
+    sa.Column("effective_from", _ts, nullable=False),
     sa.Column("published_at", _ts, nullable=False),
     sa.Column("published_by", sa.Text, nullable=False),
 )

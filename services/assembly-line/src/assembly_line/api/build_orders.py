@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from assembly_line.api import schemas
 from assembly_line.api.access import Reader, Supervisor
-from assembly_line.api.common import READ, WRITE, Limit, Offset, VinPath, found
+from assembly_line.api.common import READ, WRITE, Limit, Offset, VinPath, found, max_event_age
 from assembly_line.service import handlers, queries
 from mes_shared.inputs import Code
 from mes_shared.service_app import sessions_of
@@ -28,7 +27,7 @@ router = APIRouter(tags=["build orders"])
     "consumed kit is refused with 409",
 )
 async def create_build_order(body: schemas.BuildOrderIn, cmd: Supervisor, request: Request) -> JSONResponse:
-    max_age = _max_age(request)
+    max_age = max_event_age(request)
     return await cmd.run(lambda uow: handlers.create_build_order(uow, body, max_age=max_age), body)
 
 
@@ -42,7 +41,7 @@ async def start_build(
     vin: VinPath, cmd: Supervisor, request: Request, body: schemas.BuildOrderStart | None = None
 ) -> JSONResponse:
     start = body or schemas.BuildOrderStart()
-    max_age = _max_age(request)
+    max_age = max_event_age(request)
     return await cmd.run(lambda uow: handlers.start_build(uow, vin, start, max_age=max_age), start)
 
 
@@ -55,7 +54,7 @@ async def start_build(
 async def cancel_build_order(
     vin: VinPath, body: schemas.BuildOrderCancel, cmd: Supervisor, request: Request
 ) -> JSONResponse:
-    max_age = _max_age(request)
+    max_age = max_event_age(request)
     return await cmd.run(lambda uow: handlers.cancel_build_order(uow, vin, body, max_age=max_age), body)
 
 
@@ -89,11 +88,5 @@ async def get_build_order(vin: VinPath, request: Request, _: Reader) -> schemas.
     summary="Send a truck back for rework to a station it has reached: every step from there is done again",
 )
 async def send_back(vin: VinPath, body: schemas.SendBackIn, cmd: Supervisor, request: Request) -> JSONResponse:
-    max_age = _max_age(request)
+    max_age = max_event_age(request)
     return await cmd.run(lambda uow: handlers.send_back(uow, vin, body, max_age=max_age), body)
-
-
-def _max_age(request: Request) -> timedelta:
-    """How late a fact may be entered: the same bound as a terminal's station events."""
-    max_age: timedelta = request.app.state.settings.max_event_age
-    return max_age

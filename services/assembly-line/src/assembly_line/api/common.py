@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Request
 
 from assembly_line.domain import VIN_PATTERN
 from mes_shared.commands import idempotency_header_doc
@@ -27,3 +28,9 @@ def found(value: T | None, what: str) -> T:
     if value is None:
         raise Problem(404, "Not found", f"{what} does not exist", type_="/problems/not-found")
     return value
+
+
+def max_event_age(request: Request) -> timedelta:
+    """How late a fact may be entered: the same bound as a terminal's station events."""
+    max_age: timedelta = request.app.state.settings.max_event_age
+    return max_age

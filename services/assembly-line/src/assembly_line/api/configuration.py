@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 
 from assembly_line.api import schemas
 from assembly_line.api.access import Reader, Supervisor
-from assembly_line.api.common import READ, WRITE, CodePath, found
+from assembly_line.api.common import READ, WRITE, CodePath, found, max_event_age
 from assembly_line.service import handlers, queries
-from mes_shared.inputs import INT4_MAX
+from mes_shared.inputs import INT4_MAX, Instant
 from mes_shared.service_app import sessions_of
 
 router = APIRouter(tags=["lines and routes"])
@@ -69,11 +69,13 @@ async def get_model(model: CodePath, request: Request, _: Reader) -> schemas.Mod
     response_model=schemas.RouteView,
     responses=WRITE["responses"] | {200: {"model": schemas.RouteView, "description": "The same as the current one"}},
     openapi_extra=WRITE["openapi_extra"],
-    summary="Publish a model's route on the line as a new version (200 when identical to the current one); "
-    "trucks keep the version they started with",
+    summary="Publish a model's route on the line as a new version in force from effective_from (200 when "
+    "identical to the current one; 409 when dated before it, or at or before a truck of the model started); a "
+    "truck follows the version in force when it was planned or started, for good",
 )
-async def post_route(line_id: CodePath, body: schemas.RouteIn, cmd: Supervisor) -> JSONResponse:
-    return await cmd.run(lambda uow: handlers.post_route(uow, line_id, body), body)
+async def post_route(line_id: CodePath, body: schemas.RouteIn, cmd: Supervisor, request: Request) -> JSONResponse:
+    max_age = max_event_age(request)
+    return await cmd.run(lambda uow: handlers.post_route(uow, line_id, body, max_age=max_age), body)
 
 
 @router.get("/lines/{line_id}/routes", response_model=list[schemas.RouteView], **READ)
@@ -92,9 +94,13 @@ async def get_route(
     version: Annotated[
         int | None, Query(ge=1, le=INT4_MAX, description="Route version; default the current one")
     ] = None,
+    at: Annotated[
+        Instant | None,
+        Query(description="The version in force at this instant (the first version before it took effect)"),
+    ] = None,
 ) -> schemas.RouteView:
     async with sessions_of(request)() as session:
         return found(
-            await queries.route_view(session, line_id, model, version),
+            await queries.route_view(session, line_id, model, version, at=at),
             f"route of {model} on line {line_id}" + (f" version {version}" if version else ""),
         )

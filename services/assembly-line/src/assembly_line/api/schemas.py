@@ -113,6 +113,12 @@ class RouteStepIn(Body):
 class RouteIn(Body):
     model: Code
     steps: list[RouteStepIn] = Field(min_length=1, max_length=500, description="Stations in the order visited")
+    effective_from: Instant | None = Field(
+        default=None,
+        description="When this version takes effect (a late entry, a replay); default now; never before the "
+        "current version's, nor at or before the start of a truck of the model on the line; never in the future, "
+        "at most ASSEMBLY_LINE_MAX_EVENT_AGE_DAYS old. Trucks planned or started from then on follow it",
+    )
 
 
 class RouteView(BaseModel):
@@ -120,7 +126,8 @@ class RouteView(BaseModel):
     model: str
     version: int
     steps: list[RouteStepIn]
-    published_at: datetime
+    effective_from: datetime = Field(description="In force from then until the next version's effective_from")
+    published_at: datetime = Field(description="When the version was entered")
     published_by: str
     versions: list[int]
 

@@ -2,13 +2,16 @@
 
 All of it is data: a mixed-model line gets a new model by defining it and publishing its route. A route
 lists the stations a model visits, in the line's order, each with its standard time. Routes are
-versioned: publishing never changes a version a truck is already following.
+versioned: publishing never changes a version a truck is already following. Each version is in force
+from its `effective_from` (a late entry or a replay dates it in the past), and a truck follows the
+version in force when it was planned or started (`mes_shared.versions.in_force`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from .errors import Conflict, InvalidInput
 from .guards import require_text
@@ -69,6 +72,7 @@ class Route:
     model: str
     version: int
     steps: tuple[RouteStep, ...]
+    effective_from: datetime  # in force from then until the next version's effective_from
 
     @property
     def first_station(self) -> str:
@@ -185,9 +189,19 @@ def route_problem(line: Line, station_ids: Sequence[str]) -> str | None:
 
 
 def publish_route(
-    *, line: Line, model: VehicleModel | None, model_code: str, steps: Sequence[RouteStep], latest: Route | None
+    *,
+    line: Line,
+    model: VehicleModel | None,
+    model_code: str,
+    steps: Sequence[RouteStep],
+    latest: Route | None,
+    effective_from: datetime,
+    last_start: datetime | None,
 ) -> Route | None:
-    """The new route version, or None when `steps` are exactly the latest version's."""
+    """The new route version in force from `effective_from`, or None when `steps` are exactly the latest
+    version's. Versions follow each other in time: a new one may not take effect before the latest, nor
+    at or before `last_start` (the latest start of a truck of the model on the line), which would have
+    followed it but keeps the version it started with."""
     if model is None:
         raise Conflict(
             "route.model-unknown",
@@ -206,6 +220,25 @@ def publish_route(
     if problem is not None:
         rule = "route.invalid-stations" if steps else "route.no-steps"
         raise Conflict(rule, f"route of model {model.model} on line {line.line_id} is refused: {problem}")
+    if latest is not None and effective_from < latest.effective_from:
+        raise Conflict(
+            "route.effective-before-current",
+            f"route of model {model.model} on line {line.line_id} cannot take effect at {effective_from.isoformat()}: "
+            f"the current version v{latest.version} is in force from {latest.effective_from.isoformat()}, and "
+            "versions follow each other in time",
+            current_version=latest.version,
+            current_effective_from=latest.effective_from.isoformat(),
+            effective_from=effective_from.isoformat(),
+        )
     if latest is not None and latest.steps == tuple(steps):
         return None
-    return Route(line.line_id, model.model, (latest.version + 1) if latest else 1, tuple(steps))
+    if last_start is not None and effective_from <= last_start:
+        raise Conflict(
+            "route.effective-before-started-truck",
+            f"route of model {model.model} on line {line.line_id} cannot take effect at {effective_from.isoformat()}: "
+            f"a truck of the model started on the line at {last_start.isoformat()} and keeps the version it started "
+            "with; date the new version after it",
+            last_start=last_start.isoformat(),
+            effective_from=effective_from.isoformat(),
+        )
+    return Route(line.line_id, model.model, (latest.version + 1) if latest else 1, tuple(steps), effective_from)

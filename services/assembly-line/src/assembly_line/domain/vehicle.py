@@ -165,7 +165,7 @@ class Vehicle:
         shortage: Shortage,
         at: datetime,
     ) -> tuple[Vehicle, list[VehicleEvent]]:
-        """A build order: the VIN bound to its model, a released kit and the model's current route."""
+        """A build order: the VIN bound to its model, a released kit and the model's route in force at `at`."""
         require_vin(vin)
         require_text(kit_serial, "kit serial")
         require_aware(at, "build order time")
@@ -231,7 +231,8 @@ class Vehicle:
     # ---- build order ----------------------------------------------------------------------------
 
     def start(self, route: Route, at: datetime) -> list[VehicleEvent]:
-        """Enter the line: the kit is consumed and the truck follows the route current now, for good."""
+        """Enter the line: the kit is consumed and the truck follows `route` (the version in force at
+        `at`) for good."""
         require_aware(at, "start time")
         self._require_status(VehicleStatus.PLANNED, "build-order.not-planned", "started")
         if (route.line_id, route.model) != (self.line_id, self.model):
@@ -281,7 +282,7 @@ class Vehicle:
 
     def arrive(self, occ: Occurrence, shortage: Shortage, route: Route | None = None) -> list[VehicleEvent]:
         """The truck arrived at a station. At the first station of a planned truck this starts the build
-        (`route` is then the model's current route). At a station waiting for a missing part it is held."""
+        (`route` is then the version in force at the arrival). At a station waiting for a missing part it is held."""
         events: list[VehicleEvent] = []
         if self.status is VehicleStatus.PLANNED:
             if route is None or occ.station != route.first_station:

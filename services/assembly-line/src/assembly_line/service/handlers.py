@@ -16,6 +16,7 @@ from assembly_line.domain import (
     Conflict,
     InvalidInput,
     NotFound,
+    Route,
     RouteStep,
     StationFact,
     Vehicle,
@@ -31,6 +32,7 @@ from assembly_line.domain import (
 from assembly_line.service import queries, wire
 from mes_shared.commands import Outcome, UnitOfWork
 from mes_shared.envelope import EventData
+from mes_shared.versions import in_force
 
 
 def _now() -> datetime:
@@ -89,7 +91,8 @@ async def put_model(uow: UnitOfWork, model_code: str, body: schemas.ModelIn) -> 
     return Outcome(201 if current is None else 200, view)
 
 
-async def post_route(uow: UnitOfWork, line_id: str, body: schemas.RouteIn) -> Outcome:
+async def post_route(uow: UnitOfWork, line_id: str, body: schemas.RouteIn, *, max_age: timedelta) -> Outcome:
+    effective_from = _stated_or_now(body.effective_from, "effective_from", max_age)
     line = await Lines(uow.session).get(line_id, for_update=True)  # one route version at a time per line
     if line is None:
         raise NotFound("line.not-found", f"line {line_id} is not configured")
@@ -101,14 +104,26 @@ async def post_route(uow: UnitOfWork, line_id: str, body: schemas.RouteIn) -> Ou
         model_code=body.model,
         steps=[RouteStep(s.station_id, s.standard_seconds) for s in body.steps],
         latest=latest,
+        effective_from=effective_from,
+        last_start=await Vehicles(uow.session).last_start(line_id, body.model),
     )
     if route is not None:
-        at = _now()
-        await routes.add(route, at=at, by=uow.principal.subject)
-        uow.emit(wire.route_published(route), subject=line_id, time=at)
+        await routes.add(route, at=_now(), by=uow.principal.subject)
+        # The envelope's time is the fact's: the version took effect then, whenever it was entered.
+        uow.emit(wire.route_published(route), subject=line_id, time=route.effective_from)
     view = await queries.route_view(uow.session, line_id, body.model)
     assert view is not None
     return Outcome(201 if route is not None else 200, view)
+
+
+async def _route_in_force(uow: UnitOfWork, line_id: str, model: str, at: datetime) -> Route:
+    route = in_force(await Routes(uow.session).versions(line_id, model), at)
+    if route is None:
+        raise Conflict(
+            "build-order.no-route",
+            f"model {model} has no route on line {line_id}; publish one with POST /lines/{line_id}/routes",
+        )
+    return route
 
 
 # ---- build orders -------------------------------------------------------------------------------
@@ -145,15 +160,9 @@ async def create_build_order(uow: UnitOfWork, body: schemas.BuildOrderIn, *, max
             f"model {body.model} has no variant {body.variant} (it has: "
             f"{', '.join(v.code for v in model.variants) or 'none'})",
         )
-    route = await Routes(uow.session).latest(body.line_id, body.model)
-    if route is None:
-        raise Conflict(
-            "build-order.no-route",
-            f"model {body.model} has no route on line {body.line_id}; publish one with "
-            f"POST /lines/{body.line_id}/routes",
-        )
-    kit = require_bindable(kit_facts, serial=body.kit_serial, vin=body.vin, model=body.model, variant=body.variant)
     at = _stated_or_now(body.planned_at, "planned_at", max_age)
+    route = await _route_in_force(uow, body.line_id, body.model, at)
+    kit = require_bindable(kit_facts, serial=body.kit_serial, vin=body.vin, model=body.model, variant=body.variant)
     vehicle, events = Vehicle.plan(
         vin=body.vin,
         model=body.model,
@@ -194,10 +203,7 @@ async def start_build(uow: UnitOfWork, vin: str, body: schemas.BuildOrderStart, 
     now = _now()
     at = _stated_or_now(body.started_at, "started_at", max_age)
     vehicle = await _load(uow, vin)
-    route = await Routes(uow.session).latest(vehicle.line_id, vehicle.model)
-    if route is None:
-        raise Conflict("build-order.no-route", f"model {vehicle.model} has no route on line {vehicle.line_id}")
-    events = vehicle.start(route, at)
+    events = vehicle.start(await _route_in_force(uow, vehicle.line_id, vehicle.model, at), at)
     await Vehicles(uow.session).save(vehicle, at=now)
     await publish(uow, vehicle, events, actor=uow.principal.subject)
     return await _build_order_outcome(uow, vin, 200)

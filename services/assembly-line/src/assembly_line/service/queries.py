@@ -24,6 +24,7 @@ from assembly_line.adapters.tables import (
 )
 from assembly_line.api import schemas
 from assembly_line.domain import Conflict, StepStatus, Vehicle, VehicleStatus, require_bindable
+from mes_shared.versions import in_force
 
 # ---- configuration ------------------------------------------------------------------------------
 
@@ -58,8 +59,9 @@ async def list_models(session: AsyncSession) -> list[schemas.ModelView]:
 
 
 async def route_view(
-    session: AsyncSession, line_id: str, model: str, version: int | None = None
+    session: AsyncSession, line_id: str, model: str, version: int | None = None, *, at: datetime | None = None
 ) -> schemas.RouteView | None:
+    """A version of the model's route: `version`, else the one in force at `at`, else the latest."""
     rows = (
         await session.execute(
             sa.select(routes).where(routes.c.line_id == line_id, routes.c.model == model).order_by(routes.c.version)
@@ -67,7 +69,10 @@ async def route_view(
     ).all()
     if not rows:
         return None
-    chosen = rows[-1] if version is None else next((r for r in rows if r.version == version), None)
+    if version is not None:
+        chosen = next((r for r in rows if r.version == version), None)
+    else:
+        chosen = rows[-1] if at is None else in_force(rows, at)
     if chosen is None:
         return None
     return schemas.RouteView(
@@ -75,6 +80,7 @@ async def route_view(
         model=chosen.model,
         version=chosen.version,
         steps=[schemas.RouteStepIn.model_validate(step) for step in chosen.steps],
+        effective_from=chosen.effective_from,
         published_at=chosen.published_at,
         published_by=chosen.published_by,
         versions=[r.version for r in rows],

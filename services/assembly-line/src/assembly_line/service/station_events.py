@@ -56,6 +56,7 @@ from assembly_line.service.handlers import history_entry
 from mes_shared.auth import Principal
 from mes_shared.correlation import correlation_id_var
 from mes_shared.envelope import Envelope, EventData
+from mes_shared.versions import in_force
 
 # Events whose operator signs off work: the badge is required, clocked in at the station and qualified there
 # at the event's time. Arrival, defect found and andons may name a badge; it is then resolved if it can be.
@@ -500,8 +501,8 @@ async def _decide(work: _Work, vehicle: Vehicle, occ: Occurrence, event: s.Stati
             # Read after the truck's lock: a kit consumer releasing holds locks the truck too (see consumers).
             shortage = await work.db.shortage(vehicle.kit_serial)
             route = None
-            if vehicle.status is VehicleStatus.PLANNED:
-                route = await work.db.latest_route(vehicle.line_id, vehicle.model)
+            if vehicle.status is VehicleStatus.PLANNED:  # it starts now, on the route in force when it arrived
+                route = in_force(await work.db.route_versions(vehicle.line_id, vehicle.model), occ.at)
             return vehicle.arrive(occ, shortage, route)
         case s.ComponentFittedIn():
             return await _fit(work, vehicle, occ, event)

@@ -21,6 +21,7 @@ from kit_receiving.adapters.tables import (
 )
 from kit_receiving.domain import (
     BomLine,
+    BomVersion,
     ClaimCode,
     Discrepancy,
     DiscrepancyStatus,
@@ -42,17 +43,54 @@ class KitTypes:
         query = sa.select(kit_types).where(kit_types.c.code == code)
         return (await self._s.execute(query.with_for_update() if for_update else query)).one_or_none()
 
-    async def current_boms(self, codes: Iterable[str]) -> dict[str, KitBom]:
+    async def versions(self, codes: Iterable[str]) -> dict[str, list[BomVersion]]:
+        """When each BOM version of the given kit types is in force, oldest first per kit type.
+
+        The kit types are held (FOR SHARE) until commit, first, so a version being published (which holds its
+        kit type FOR UPDATE and refuses to take effect before a kit's announcement) either is seen here or
+        sees the kits announced with what is read here."""
+        wanted = set(codes)
+        await self._s.execute(
+            sa.select(kit_types.c.code).where(kit_types.c.code.in_(wanted)).with_for_update(read=True)
+        )
         rows = await self._s.execute(
-            sa.select(kit_type_versions)
-            .join(
-                kit_types,
-                sa.and_(
-                    kit_types.c.code == kit_type_versions.c.kit_type,
-                    kit_types.c.current_version == kit_type_versions.c.version,
-                ),
+            sa.select(kit_type_versions.c.kit_type, kit_type_versions.c.version, kit_type_versions.c.effective_from)
+            .where(kit_type_versions.c.kit_type.in_(wanted))
+            .order_by(kit_type_versions.c.kit_type, kit_type_versions.c.version)
+        )
+        found: dict[str, list[BomVersion]] = {}
+        for row in rows:
+            found.setdefault(row.kit_type, []).append(BomVersion(row.kit_type, row.version, row.effective_from))
+        return found
+
+    async def last_taken(self, code: str) -> datetime | None:
+        """When a kit of the type last took a BOM version: announced, amended, or received unannounced."""
+        announced = (
+            sa.select(sa.func.max(kit_history.c.at))
+            .join(kits, kits.c.serial == kit_history.c.serial)
+            .where(
+                kits.c.kit_type == code,
+                kits.c.status != KitStatus.CANCELLED.value,  # a cancelled kit is never checked against a BOM
+                kit_history.c.action.in_(("kit-announced", "kit-amended")),
             )
-            .where(kit_types.c.code.in_(set(codes)))
+            .scalar_subquery()
+        )
+        unannounced = (
+            sa.select(sa.func.max(kits.c.received_at))
+            .where(kits.c.kit_type == code, kits.c.unannounced)
+            .scalar_subquery()
+        )
+        return await self._s.scalar(sa.select(sa.func.greatest(announced, unannounced)))
+
+    async def boms(self, versions: Iterable[BomVersion]) -> dict[str, KitBom]:
+        """The BOMs of the given versions, by kit type."""
+        wanted = {(v.kit_type, v.version) for v in versions}
+        if not wanted:
+            return {}
+        rows = await self._s.execute(
+            sa.select(kit_type_versions).where(
+                sa.tuple_(kit_type_versions.c.kit_type, kit_type_versions.c.version).in_(wanted)
+            )
         )
         return {row.kit_type: _bom(row) for row in rows}
 
@@ -73,7 +111,7 @@ class KitTypes:
             )
         )
 
-    async def add_version(self, bom: KitBom, *, at: datetime, by: str) -> None:
+    async def add_version(self, bom: KitBom, *, effective_from: datetime, at: datetime, by: str) -> None:
         lines = [
             {
                 "part_number": ln.part_number,
@@ -85,7 +123,12 @@ class KitTypes:
         ]
         await self._s.execute(
             sa.insert(kit_type_versions).values(
-                kit_type=bom.kit_type, version=bom.version, lines=lines, published_at=at, published_by=by
+                kit_type=bom.kit_type,
+                version=bom.version,
+                lines=lines,
+                effective_from=effective_from,
+                published_at=at,
+                published_by=by,
             )
         )
         await self._s.execute(

@@ -25,6 +25,8 @@ kit_type_versions = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True),
     # A published BOM never changes, so it is stored whole.
     sa.Column("lines", JSONB, nullable=False),
+    # In force from then (a late entry dates it in the past); published_at is when it was entered.
+    sa.Column("effective_from", _ts, nullable=False),
     sa.Column("published_at", _ts, nullable=False),
     sa.Column("published_by", sa.Text, nullable=False),
 )

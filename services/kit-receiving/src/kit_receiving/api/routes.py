@@ -11,7 +11,7 @@ from kit_receiving.api import schemas
 from kit_receiving.api.access import Logistics, Reader
 from kit_receiving.service import handlers, queries
 from mes_shared.commands import idempotency_header_doc
-from mes_shared.inputs import INT4_MAX, Code
+from mes_shared.inputs import INT4_MAX, Code, Instant
 from mes_shared.problems import PROBLEM_RESPONSES, Problem
 from mes_shared.service_app import sessions_of
 
@@ -43,7 +43,7 @@ def _found(value: T | None, what: str) -> T:
     status_code=201,
     response_model=schemas.KitTypeView,
     **WRITE,
-    summary="Define a kit type with its first BOM version",
+    summary="Define a kit type with its first BOM version, in force from effective_from",
 )
 async def create_kit_type(body: schemas.KitTypeCreate, cmd: Logistics) -> JSONResponse:
     return await cmd.run(lambda uow: handlers.create_kit_type(uow, body), body)
@@ -55,7 +55,8 @@ async def create_kit_type(body: schemas.KitTypeCreate, cmd: Logistics) -> JSONRe
     status_code=201,
     response_model=schemas.KitTypeView,
     **WRITE,
-    summary="Publish a new BOM version; kits already announced keep theirs",
+    summary="Publish a new BOM version in force from effective_from (409 when dated before the current one, or at "
+    "or before a kit of the type was announced); kits announced from then on take it, kits announced keep theirs",
 )
 async def publish_bom_version(code: CodePath, body: schemas.BomVersionCreate, cmd: Logistics) -> JSONResponse:
     return await cmd.run(lambda uow: handlers.publish_bom_version(uow, code, body), body)
@@ -73,10 +74,14 @@ async def get_kit_type(
     request: Request,
     _: Reader,
     version: Annotated[int | None, Query(ge=1, le=INT4_MAX, description="BOM version; default current")] = None,
+    at: Annotated[
+        Instant | None,
+        Query(description="The BOM version in force at this instant (the first version before it took effect)"),
+    ] = None,
 ) -> schemas.KitTypeView:
     async with sessions_of(request)() as session:
         return _found(
-            await queries.kit_type_view(session, code, version),
+            await queries.kit_type_view(session, code, version, at=at),
             f"kit type {code}" + (f" BOM version {version}" if version else ""),
         )
 

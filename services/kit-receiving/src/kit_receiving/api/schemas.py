@@ -38,22 +38,36 @@ class BomLineIn(Body):
     station: Code
 
 
+_EFFECTIVE_FROM = (
+    "When this BOM version takes effect (a late entry, a replay); default now; never in the future{}. Kits "
+    "announced from then on (or received unannounced) are checked against it; kits announced before keep theirs"
+)
+
+
 class KitTypeCreate(Body):
     code: Code
     model: Code
     variant: Code
     description: Text = ""
     lines: list[BomLineIn] = Field(min_length=1, max_length=5_000)
+    effective_from: Instant | None = Field(default=None, description=_EFFECTIVE_FROM.format(""))
 
 
 class BomVersionCreate(Body):
     lines: list[BomLineIn] = Field(min_length=1, max_length=5_000)
+    effective_from: Instant | None = Field(
+        default=None,
+        description=_EFFECTIVE_FROM.format(
+            ", never before the current version's, nor at or before the announcement of a kit of the type"
+        ),
+    )
 
 
 class BomVersionView(BaseModel):
     kit_type: str
     version: int
-    published_at: datetime
+    effective_from: datetime = Field(description="In force from then until the next version's effective_from")
+    published_at: datetime = Field(description="When the version was entered")
     published_by: str
     lines: list[BomLineIn]
 

@@ -3,7 +3,7 @@
 No I/O here: the application layer loads and saves, and maps the returned events and errors.
 """
 
-from .bom import BomLine, KitBom
+from .bom import BomLine, BomVersion, KitBom, next_bom_version
 from .claims import FINDING_CODES, UNUSABLE_CODES, ClaimCode, is_unusable
 from .discrepancy import Discrepancy, DiscrepancyStatus, Resolution
 from .errors import Conflict, DomainError, InvalidInput, NotFound, ReleaseBlocked
@@ -39,6 +39,7 @@ __all__ = [
     "ON_SITE_STATUSES",
     "UNUSABLE_CODES",
     "BomLine",
+    "BomVersion",
     "ClaimCode",
     "Conflict",
     "CorrectionPlan",
@@ -73,5 +74,6 @@ __all__ = [
     "check_receipt",
     "derive_status",
     "is_unusable",
+    "next_bom_version",
     "plan_correction",
 ]

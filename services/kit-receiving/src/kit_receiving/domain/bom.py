@@ -1,11 +1,17 @@
-"""Kit bill of materials: what a kit of a given type and version should contain."""
+"""Kit bill of materials: what a kit of a given type and version should contain, and since when.
+
+A kit type's BOM versions follow each other in time: each is in force from its `effective_from` until the
+next version's (a late entry or a replay dates it in the past). A kit takes the version in force when it
+was announced (or received, if nobody announced it) and keeps it (`mes_shared.versions.in_force`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from .errors import InvalidInput
-from .guards import require_count, require_text
+from .errors import Conflict, InvalidInput
+from .guards import require_aware, require_count, require_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +58,38 @@ class KitBom:
 
     def __contains__(self, part_number: object) -> bool:
         return part_number in self._by_part
+
+
+@dataclass(frozen=True, slots=True)
+class BomVersion:
+    """When a BOM version of a kit type is in force: from `effective_from` until the next version's."""
+
+    kit_type: str
+    version: int
+    effective_from: datetime
+
+
+def next_bom_version(
+    kit_type: str, current: BomVersion | None, effective_from: datetime, last_taken: datetime | None = None
+) -> BomVersion:
+    """The version to publish next, in force from `effective_from`: never before the current version's, nor
+    at or before `last_taken` (the latest announcement of a kit of the type, which would have taken the new
+    version but keeps the one it was announced with)."""
+    require_aware(effective_from, f"effective_from of the BOM of kit type {kit_type}")
+    if current is None:
+        return BomVersion(kit_type, 1, effective_from)
+    if last_taken is not None and effective_from <= last_taken:
+        raise Conflict(
+            "bom.effective-before-announced-kit",
+            f"a BOM version of kit type {kit_type} cannot take effect at {effective_from.isoformat()}: a kit of the "
+            f"type was announced at {last_taken.isoformat()} and keeps the version it was announced with; date the "
+            "new version after it",
+        )
+    if effective_from < current.effective_from:
+        raise Conflict(
+            "bom.effective-before-current",
+            f"a BOM version of kit type {kit_type} cannot take effect at {effective_from.isoformat()}: the current "
+            f"version v{current.version} is in force from {current.effective_from.isoformat()}, and versions "
+            "follow each other in time",
+        )
+    return BomVersion(kit_type, current.version + 1, effective_from)

@@ -15,6 +15,7 @@ from kit_receiving.adapters.repository import Kits, KitTypes, Shipments
 from kit_receiving.api import schemas
 from kit_receiving.domain import (
     BomLine,
+    BomVersion,
     Conflict,
     CountedLine,
     DomainEvent,
@@ -27,11 +28,13 @@ from kit_receiving.domain import (
     Shipment,
     ShipmentKit,
     derive_status,
+    next_bom_version,
 )
 from kit_receiving.service import queries
 from kit_receiving.service.wire import event_time, history_entry, to_wire
 from mes_shared.commands import Outcome, UnitOfWork
 from mes_shared.events import kits as wire
+from mes_shared.versions import in_force
 
 # Terminals and scanners keep their own clocks; a little skew is normal, a fact from tomorrow is not.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -95,48 +98,59 @@ def _bom_published(kit_type: schemas.KitTypeView) -> wire.KitTypeBomPublished:
 
 
 async def create_kit_type(uow: UnitOfWork, body: schemas.KitTypeCreate) -> Outcome:
+    effective_from = _occurred_at(body.effective_from, "effective_from")
     repo = KitTypes(uow.session)
-    bom = _bom(body.code, 1, body.lines)
     if await repo.get(body.code, for_update=True) is not None:
         raise Conflict(
             "kit-type.exists",
             f"kit type {body.code} already exists; publish a new BOM version with "
             f"POST /kit-types/{body.code}/bom-versions",
         )
+    first = next_bom_version(body.code, None, effective_from)
+    bom = _bom(body.code, first.version, body.lines)
     at = _now()
     await repo.add(code=body.code, model=body.model, variant=body.variant, description=body.description, at=at)
-    await repo.add_version(bom, at=at, by=uow.principal.subject)
-    view = await queries.kit_type_view(uow.session, body.code)
-    assert view is not None
-    uow.emit(_bom_published(view), subject=body.code, time=at)
-    return Outcome(201, view)
+    await repo.add_version(bom, effective_from=first.effective_from, at=at, by=uow.principal.subject)
+    return await _bom_outcome(uow, first)
 
 
 async def publish_bom_version(uow: UnitOfWork, code: str, body: schemas.BomVersionCreate) -> Outcome:
+    effective_from = _occurred_at(body.effective_from, "effective_from")
     repo = KitTypes(uow.session)
-    current = await repo.get(code, for_update=True)
-    if current is None:
+    if await repo.get(code, for_update=True) is None:  # one version at a time per kit type
         raise NotFound("kit-type.not-found", f"kit type {code} does not exist")
-    at = _now()
-    await repo.add_version(_bom(code, current.current_version + 1, body.lines), at=at, by=uow.principal.subject)
-    view = await queries.kit_type_view(uow.session, code)
+    published = next_bom_version(
+        code, (await repo.versions([code]))[code][-1], effective_from, last_taken=await repo.last_taken(code)
+    )
+    bom = _bom(code, published.version, body.lines)
+    await repo.add_version(bom, effective_from=published.effective_from, at=_now(), by=uow.principal.subject)
+    return await _bom_outcome(uow, published)
+
+
+async def _bom_outcome(uow: UnitOfWork, published: BomVersion) -> Outcome:
+    view = await queries.kit_type_view(uow.session, published.kit_type)
     assert view is not None
-    uow.emit(_bom_published(view), subject=code, time=at)
+    # The envelope's time is the fact's: the version took effect then, whenever it was entered.
+    uow.emit(_bom_published(view), subject=published.kit_type, time=published.effective_from)
     return Outcome(201, view)
 
 
 # ---- shipments ----------------------------------------------------------------------------------
 
 
-async def _current_boms(uow: UnitOfWork, kit_types: Iterable[str], shipment_id: str) -> dict[str, KitBom]:
+async def _boms_in_force(
+    uow: UnitOfWork, kit_types: Iterable[str], at: datetime, shipment_id: str
+) -> dict[str, KitBom]:
+    """The BOM version of each kit type in force at `at` (when the kits were announced)."""
     wanted = set(kit_types)
-    boms = await KitTypes(uow.session).current_boms(wanted)
-    unknown = sorted(wanted - boms.keys())
+    repo = KitTypes(uow.session)
+    versions = await repo.versions(wanted)
+    unknown = sorted(wanted - versions.keys())
     if unknown:
         raise InvalidInput(
             "shipment.kit-type.unknown", f"shipment {shipment_id} names unknown kit type(s): {', '.join(unknown)}"
         )
-    return boms
+    return await repo.boms(chosen for v in versions.values() if (chosen := in_force(v, at)) is not None)
 
 
 async def _refuse_existing_serials(uow: UnitOfWork, serials: Iterable[str]) -> None:
@@ -176,9 +190,9 @@ async def announce_shipment(uow: UnitOfWork, body: schemas.ShipmentAnnounce) -> 
         expected_arrival=body.expected_arrival,
         kits=_shipment_kits(body.kits),
     )
-    boms = await _current_boms(uow, (k.kit_type for k in shipment.kits), shipment.shipment_id)
-    await _refuse_existing_serials(uow, shipment.serials)
     at = _occurred_at(body.announced_at, "announced_at")
+    boms = await _boms_in_force(uow, (k.kit_type for k in shipment.kits), at, shipment.shipment_id)
+    await _refuse_existing_serials(uow, shipment.serials)
     await repo.save(shipment, content_hash=_content_hash(body), at=at, new=True)
     announced: list[wire.AnnouncedKit] = []
     for listed in shipment.kits:
@@ -237,9 +251,9 @@ async def correct_shipment(uow: UnitOfWork, shipment_id: str, body: schemas.Ship
     )
     if plan.is_empty and corrected == shipment:
         return await _shipment_outcome(uow, shipment_id, 200)
-    boms = await _current_boms(uow, (k.kit_type for k in corrected.kits), shipment_id)
-    await _refuse_existing_serials(uow, (k.serial for k in plan.added))
     at = _now()
+    boms = await _boms_in_force(uow, (k.kit_type for k in corrected.kits), at, shipment_id)
+    await _refuse_existing_serials(uow, (k.serial for k in plan.added))
     for removed in plan.removed:
         kit = await _load_kit(uow, removed.serial)
         await record(uow, kit, kit.cancel(at, reason=f"removed from shipment {shipment_id} by a correction"))
@@ -335,12 +349,13 @@ async def receive_kit(uow: UnitOfWork, serial: str, body: schemas.ReceiptIn) -> 
                 "kit.receive.unannounced-needs-type",
                 f"kit {serial} was never announced; give its kit_type to receive it as unannounced",
             )
-        boms = await KitTypes(uow.session).current_boms([body.kit_type])
-        if body.kit_type not in boms:
+        versions = (await KitTypes(uow.session).versions([body.kit_type])).get(body.kit_type, [])
+        version = in_force(versions, at)  # nobody announced it: the version in force when it was received
+        if version is None:
             raise InvalidInput("kit.receive.kit-type-unknown", f"kit type {body.kit_type} is not known")
         kit, events = Kit.receive_unannounced(
             serial=serial,
-            bom=boms[body.kit_type],
+            bom=(await KitTypes(uow.session).boms([version]))[body.kit_type],
             at=at,
             counted_lines=_counted(body.lines),
             discrepancy_ids=_discrepancy_ids(serial, 0),

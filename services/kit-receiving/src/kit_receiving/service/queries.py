@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,11 +19,15 @@ from kit_receiving.adapters.tables import (
 )
 from kit_receiving.api import schemas
 from kit_receiving.domain import ON_SITE_STATUSES, KitStatus
+from mes_shared.versions import in_force
 
 _ON_HAND = sorted(s.value for s in ON_SITE_STATUSES if s is not KitStatus.CONSUMED)
 
 
-async def kit_type_view(session: AsyncSession, code: str, version: int | None = None) -> schemas.KitTypeView | None:
+async def kit_type_view(
+    session: AsyncSession, code: str, version: int | None = None, *, at: datetime | None = None
+) -> schemas.KitTypeView | None:
+    """A kit type with one BOM version: `version`, else the one in force at `at`, else the current one."""
     kit_type = (await session.execute(sa.select(kit_types).where(kit_types.c.code == code))).one_or_none()
     if kit_type is None:
         return None
@@ -33,8 +38,11 @@ async def kit_type_view(session: AsyncSession, code: str, version: int | None = 
             .order_by(kit_type_versions.c.version)
         )
     ).all()
-    wanted = version or kit_type.current_version
-    bom = next((v for v in versions if v.version == wanted), None)
+    if version is None and at is not None:
+        bom = in_force(versions, at)
+    else:
+        wanted = version or kit_type.current_version
+        bom = next((v for v in versions if v.version == wanted), None)
     if bom is None:
         return None
     return schemas.KitTypeView(
@@ -47,6 +55,7 @@ async def kit_type_view(session: AsyncSession, code: str, version: int | None = 
         bom=schemas.BomVersionView(
             kit_type=code,
             version=bom.version,
+            effective_from=bom.effective_from,
             published_at=bom.published_at,
             published_by=bom.published_by,
             lines=bom.lines,
