@@ -125,3 +125,51 @@ def test_the_json_names_every_figure() -> None:
     found = t.as_json()
     assert found["trucks"]["wip"] == 1 and found["first_day"] == "2026-01-05"
     assert found["requests"]["accepted"] == 1 and found["kits"]["kit_types"] == ["KT"]
+
+
+def _short_kit(t: Tally, at: datetime) -> None:
+    """Kit K1 of type KT, whose part P fitted at station S2 is missing and accepted short."""
+    t.accept(act(Kind.DEFINE_KIT_TYPE, at, code="KT", lines=[{"part_number": "P", "station": "S2"}]), {})
+    t.accept(act(Kind.ANNOUNCE_SHIPMENT, at, kits=[{"serial": "K1", "kit_type": "KT"}]), {})
+    t.accept(act(Kind.RECEIVE_KIT, at, serial="K1", discrepancies=[{"part_number": "P", "claim_code": "M"}]), {})
+    decided = {"serial": "K1", "part_number": "P", "claim_code": "M", "resolution": "shortage_accepted"}
+    t.accept(act(Kind.RESOLVE_DISCREPANCY, at, **decided), {})
+    t.accept(act(Kind.RELEASE_KIT, at, serial="K1"), {})
+    t.accept(act(Kind.CREATE_BUILD_ORDER, at, vin="V", kit_serial="K1"), {})
+
+
+def test_a_truck_held_twice_at_a_station_is_held_inside_each_hold_and_not_between() -> None:
+    t = tally()
+    h = [T0 + timedelta(hours=n) for n in range(12)]
+    _short_kit(t, h[0])
+
+    def move(kind: str, at: datetime, station: str, **data: Any) -> None:
+        t.accept(act(Kind.STATION_EVENT, at, type=kind, station=station, vin="V", kit_serial="K1", **data), {})
+
+    move("arrived", h[1], "S1", entry=True)
+    move("work_completed", h[2], "S1")
+    move("arrived", h[3], "S2")  # held: the part is missing
+    t.accept(act(Kind.SEND_BACK, h[4], vin="V", to_station="S1", reason="rework"), {})
+    move("arrived", h[5], "S1")
+    move("work_completed", h[6], "S1")
+    move("arrived", h[7], "S2")  # held again
+    replaced = {"serial": "K1", "part_number": "P", "claim_code": "M", "resolution": "replacement_received"}
+    t.accept(act(Kind.RESOLVE_DISCREPANCY, h[9], **replaced), {})
+    assert t.hold_spans() == [("V", "S2", h[3], h[4]), ("V", "S2", h[7], h[9])]
+    assert t.held_at(h[3] + timedelta(minutes=30)) == [("V", "S2", h[3])]  # inside the first hold
+    assert t.held_at(h[5]) == []
+    assert t.held_at(h[8]) == [("V", "S2", h[7])]
+    assert t.held_at(h[10]) == []
+    assert t.wip_at(h[3] + timedelta(minutes=30)) == {"S2": {"trucks": 1, "held": 1}}
+    assert t.wip_at(h[5]) == {"S1": {"trucks": 1, "held": 0}}
+    assert t.wip_at(h[0]) == {}
+    assert (t.started, t.sent_back) == (1, 1)  # a rework arrival at the first station is no second start
+
+
+def test_kits_by_status_as_of_an_instant_follow_their_changes() -> None:
+    t = tally()
+    _short_kit(t, T0)
+    t.accept(event("arrived", T0 + timedelta(hours=2), vin="V", entry=True, kit_serial="K1"), {})
+    assert t.kits_at(T0 - timedelta(minutes=1), "KT") == {}
+    assert t.kits_at(T0 + timedelta(hours=1), "KT") == {"released": 1}
+    assert t.kits_at(T0 + timedelta(hours=2), "KT") == {"consumed": 1}

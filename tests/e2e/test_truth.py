@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from mes_shared.testing import require_env
-from plant_sim import scenario
+from plant_sim import scenario, verify
 from plant_sim.cli import URL_VARIABLES
 from plant_sim.runner import RunConfig, run
+from plant_sim.scenario import Range, Scenario
 
 pytestmark = pytest.mark.e2e
 
@@ -27,9 +28,25 @@ SPEED = 4320.0  # three simulated days a minute
 SEED = 20260101
 
 
+def truth_scenario() -> Scenario:
+    """The compact plant with more build-short kits, their parts late enough that trucks wait for them, and a
+    supervisor who sends a waiting truck back for rework: it is held twice at the same station."""
+    base = scenario.load("compact")
+    discrepancies = base.kits.discrepancies.model_copy(
+        update={"rate": 0.35, "shortage_share": 1.0, "build_short_share": 1.0, "replacement_days": Range(low=1, high=2)}
+    )
+    return base.model_copy(
+        update={
+            "name": "truth",
+            "production": base.production.model_copy(update={"rework_held_share": 1.0}),
+            "kits": base.kits.model_copy(update={"discrepancies": discrepancies}),
+        }
+    )
+
+
 async def test_reporting_equals_what_the_simulated_plant_did(tmp_path: Path) -> None:
     config = RunConfig(
-        scenario=scenario.load("compact"),
+        scenario=truth_scenario(),
         urls={service: require_env(variable) for service, variable in URL_VARIABLES.items()},
         secret=require_env("MES_AUTH_SECRET"),
         days=DAYS,
@@ -52,6 +69,14 @@ async def test_reporting_equals_what_the_simulated_plant_did(tmp_path: Path) -> 
     assert result.stats.refused == 0, f"{result.stats.refused} action(s) refused:\n  {refusals}"
     assert result.stats.skipped == 0
     assert tally.started > 0 and tally.completed > 0, tally.as_json()["trucks"]  # the run built trucks
+    holds = [(vin, station) for vin, station, *_ in tally.hold_spans()]
+    assert tally.sent_back and any(holds.count(h) > 1 for h in holds), "no truck was held twice at a station"
+    assert any(  # an instant inside the first hold of a truck held twice is among those compared
+        since < at < until
+        for at in verify.instants(tally)
+        for vin, station, since, until in tally.hold_spans()
+        if until is not None and holds.count((vin, station)) > 1
+    )
     assert result.differences == [], (
         f"reporting differs from the simulator's tally of run {result.ids.base} "
         f"(tally in {config.tally_json}):\n  " + "\n  ".join(result.differences or [])

@@ -229,6 +229,9 @@ def call_for(action: Action, ids: RunIds, refs: Refs, *, backdated_kits: bool = 
             return write(KIT_RECEIVING, "POST", f"/kits/{_p(d['serial'])}/release", LOGISTICS, body)
         case Kind.CREATE_BUILD_ORDER:
             return write(ASSEMBLY_LINE, "POST", "/build-orders", SUPERVISOR, d)
+        case Kind.SEND_BACK:
+            body = {"to_station": d["to_station"], "reason": d["reason"], "sent_back_at": action.at}
+            return write(ASSEMBLY_LINE, "POST", f"/vehicles/{_p(d['vin'])}/send-back", SUPERVISOR, body)
         case Kind.STATION_EVENT:
             return _station_event(action, key, refs)
     raise AssertionError(f"no request for {action.kind}")

@@ -183,6 +183,11 @@ class ProductionSpec(Spec):
     learning_initial_factor: float = Field(default=1.5, ge=1, le=5, description="Cycle times on day one vs standard")
     learning_half_life_days: Positive = Field(default=30, description="Working days to halve the learning excess")
     cycle_time_cv: float = Field(default=0.12, ge=0, le=1, description="Variation of cycle times (lognormal)")
+    rework_held_share: Share = Field(
+        default=0.0,
+        description="Share of trucks held for a missing part (past the first station) that a supervisor sends back "
+        "to the station before for rework while they wait; they come back and are held again",
+    )
 
     @field_validator("wip_ramp")
     @classmethod

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as clock
 from typing import Any
 
 from plant_sim.api import Api
@@ -67,6 +69,71 @@ def _by(cells: dict[str, int], index: int, names: tuple[str, ...]) -> dict[str, 
     return {n: sum(v for k, v in cells.items() if k.split("/")[index] == n) for n in names}
 
 
+def instants(tally: Tally) -> list[datetime]:
+    """The past instants the as-of views are compared at: local noon and evening of every day of the window
+    before the last action, and an instant inside the first hold of every truck held more than once at a
+    station (else inside the first hold of the run), where an as-of view once lost a hold."""
+    cal, out = tally.calendar, set()
+    last = tally.last_at
+    if last is None:
+        return []
+    for day in tally.days():
+        for hour in (12, 20):
+            at = cal.local(day, clock(hour))
+            if at < last:
+                out.add(at)
+    ended = sorted((since, until, vin, station) for vin, station, since, until in tally.hold_spans() if until)
+    by_truck: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}
+    for since, until, vin, station in ended:
+        if until - since > timedelta(minutes=2):
+            by_truck.setdefault((vin, station), []).append((since, until))
+    firsts = [spans[0] for spans in by_truck.values() if len(spans) > 1]
+    if not firsts and by_truck:
+        firsts = [min(spans[0] for spans in by_truck.values())]
+    out.update(since + (until - since) / 2 for since, until in firsts)
+    return sorted(at.replace(microsecond=0) for at in out)
+
+
+def expected_as_of(tally: Tally, at: datetime) -> Figures:
+    """The tally's figures as of a past instant."""
+    wip = tally.wip_at(at)
+    return {
+        "output_per_day": tally.output_at(at),
+        "wip": sum(s["trucks"] for s in wip.values()),
+        "wip_stations": {k: v for k, v in wip.items()},
+        "held_trucks": [f"{vin}@{station} since {since.isoformat()}" for vin, station, since in tally.held_at(at)],
+        "kits": {t: tally.kits_at(at, t) for t in tally.kit_types},
+    }
+
+
+async def actual_as_of(api: Api, tally: Tally, at: datetime) -> Figures:
+    """Reporting's figures for the run's line and kit types, as of `at`."""
+    line, when = tally.line_id, at.isoformat()
+    day = tally.calendar.local_date(at).isoformat()
+    days = await _view(
+        api,
+        "/output/series",
+        {"line": line, "from": tally.first_day.isoformat(), "to": day, "bucket": "day", "at": when},
+    )
+    wip = await _view(api, "/wip", {"line": line, "at": when})
+    held = await _view(api, "/kits/held-trucks", {"line": line, "at": when, "limit": 500})
+    kits = {}
+    for kit_type in tally.kit_types:
+        view = await _view(api, "/kits", {"kit_type": kit_type, "at": when})
+        kits[kit_type] = {k: v for k, v in sorted(view["by_status"].items()) if v}
+    return {
+        "output_per_day": {p["label"]: p["actual"] for p in days["points"]},
+        "wip": wip["total"],
+        "wip_stations": {
+            s["station"]: {"trucks": s["trucks"], "held": s["held"]} for s in wip["stations"] if s["trucks"]
+        },
+        "held_trucks": sorted(
+            f"{h['vin']}@{h['station']} since {datetime.fromisoformat(h['held_at']).isoformat()}" for h in held["items"]
+        ),
+        "kits": kits,
+    }
+
+
 def expected(tally: Tally) -> Figures:
     """The tally's figures, in the shape `actual` reads reporting's."""
     cells = tally.headcount()["cells"]
@@ -79,6 +146,8 @@ def expected(tally: Tally) -> Figures:
             "first_pass": tally.first_pass,
             "fpy": round(tally.fpy, 4) if tally.fpy is not None else None,
             "defects_found": tally.defects_found,
+            "defects_on_completed": tally.defects_on_completed,
+            "open_defects": tally.defects_found - tally.defects_repaired,
         },
         "kits": {t: tally.kits_by_status(t) for t in tally.kit_types},
         "kits_on_hand": tally.kits_on_hand,
@@ -112,7 +181,10 @@ async def actual(api: Api, tally: Tally, people: HeadcountScope) -> Figures:
             p["label"]: p["actual"] for p in shifts["points"] if p["label"] in shift_labels or p["actual"]
         },
         "wip": wip["total"],
-        "quality": {k: quality[k] for k in ("completed", "first_pass", "fpy", "defects_found")},
+        "quality": {
+            k: quality[k]
+            for k in ("completed", "first_pass", "fpy", "defects_found", "defects_on_completed", "open_defects")
+        },
         "kits": kits,
         "kits_on_hand": on_hand,
         "headcount": {"cells": cells, "by_origin": _by(cells, 0, ORIGINS), "by_status": _by(cells, 1, STATUSES)},
@@ -131,14 +203,21 @@ def differences(want: Any, got: Any, path: str = "") -> list[str]:
     return []
 
 
+async def _all_actual(api: Api, tally: Tally, people: HeadcountScope, at: list[datetime]) -> Figures:
+    now = await actual(api, tally, people)
+    return {"now": now} | {f"at {when.isoformat()}": await actual_as_of(api, tally, when) for when in at}
+
+
 async def compare(api: Api, tally: Tally, people: HeadcountScope, *, timeout_s: float = 120.0) -> list[str]:
-    """Poll reporting until its figures equal the tally's (returns []) or the deadline passes (the diff)."""
-    want = expected(tally)
+    """Poll reporting until its figures, now and as of every instant of `instants`, equal the tally's (returns
+    []) or the deadline passes (the diff)."""
+    at = instants(tally)
+    want = {"now": expected(tally)} | {f"at {when.isoformat()}": expected_as_of(tally, when) for when in at}
     deadline = time.monotonic() + timeout_s
     delay = 0.5
     while True:
         try:
-            diff = differences(want, await actual(api, tally, people))
+            diff = differences(want, await _all_actual(api, tally, people, at))
         except ReportingError as exc:
             diff = [str(exc)]
         if not diff or time.monotonic() > deadline:
