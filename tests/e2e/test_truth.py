@@ -23,7 +23,7 @@ from plant_sim.scenario import Range, Scenario
 
 pytestmark = pytest.mark.e2e
 
-DAYS = 2  # whole days before today, plus today up to now
+DAYS = 3  # whole days before today, plus today up to now (a leave chosen on day 2 is recorded on day 3)
 SPEED = 4320.0  # three simulated days a minute
 SEED = 20260101
 
@@ -40,6 +40,9 @@ def truth_scenario() -> Scenario:
             "name": "truth",
             "production": base.production.model_copy(update={"rework_held_share": 1.0}),
             "kits": base.kits.model_copy(update={"discrepancies": discrepancies}),
+            "people": base.people.model_copy(
+                update={"leavers_per_month": 45, "leavers_last_scans_late": True, "history_grants": 4}
+            ),
         }
     )
 
@@ -71,6 +74,7 @@ async def test_reporting_equals_what_the_simulated_plant_did(tmp_path: Path) -> 
     assert tally.started > 0 and tally.completed > 0, tally.as_json()["trucks"]  # the run built trucks
     holds = [(vin, station) for vin, station, *_ in tally.hold_spans()]
     assert tally.sent_back and any(holds.count(h) > 1 for h in holds), "no truck was held twice at a station"
+    assert tally.late_scans, "no leaver's scan was entered after the leave"
     assert any(  # an instant inside the first hold of a truck held twice is among those compared
         since < at < until
         for at in verify.instants(tally)

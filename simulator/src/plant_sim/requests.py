@@ -172,10 +172,12 @@ def call_for(action: Action, ids: RunIds, refs: Refs, *, backdated_kits: bool = 
             )
         case Kind.GRANT_QUALIFICATION:
             body = {k: d[k] for k in ("station", "level", "valid_from", "valid_until")}
+            body["granted_at"] = d.get("granted_at", action.at)
             return write(WORKFORCE, "POST", f"/employees/{_p(d['employee_id'])}/qualifications", HR, body)
         case Kind.RENEW_QUALIFICATION:
             path = f"/employees/{_p(d['employee_id'])}/qualifications/{_p(d['station'])}/renewal"
-            return write(WORKFORCE, "POST", path, HR, {"level": d["level"], "valid_until": d["valid_until"]})
+            body = {"level": d["level"], "valid_until": d["valid_until"], "renewed_at": action.at}
+            return write(WORKFORCE, "POST", path, HR, body)
         case Kind.SET_RECALL_GOAL:
             body = {**d, "note": "recall of the idle people of the previous operator"}
             return write(WORKFORCE, "POST", "/recall/goals", HR, body)
@@ -198,7 +200,9 @@ def call_for(action: Action, ids: RunIds, refs: Refs, *, backdated_kits: bool = 
                 WORKFORCE, "PUT", path, SUPERVISOR, {"required": d["required"], "assignments": d["assignments"]}
             )
         case Kind.CLOCK_IN | Kind.CLOCK_OUT:
-            body = {"terminal_event_id": key, "badge_id": d["badge_id"], "station": d["station"], "at": action.at}
+            # `at`: when the badge was scanned; a scan uploaded late says so (else the action's own time)
+            at = d.get("at", action.at)
+            body = {"terminal_event_id": key, "badge_id": d["badge_id"], "station": d["station"], "at": at}
             if action.kind is Kind.CLOCK_IN:
                 body["shift"] = d["shift"]
             path = "/clock-ins" if action.kind is Kind.CLOCK_IN else "/clock-outs"

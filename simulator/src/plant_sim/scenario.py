@@ -219,6 +219,18 @@ class PeopleSpec(Spec):
     qualification_days: Range = Field(description="Validity of a grant, in days after the run's window")
     support_skills: list[Code] = Field(min_length=1, max_length=20)
     spare_crew_share: Share = Field(default=0.25, description="Extra operators a station takes beyond its crew")
+    history_grants: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="People with a past qualification from the training record on another station (granted 300 "
+        "days before the run): the first expired before the run, the next expiring on its second day, in turn",
+    )
+    leavers_last_scans_late: bool = Field(
+        default=False,
+        description="A leaver's scans on a shift after they were chosen to leave reach workforce only after HR "
+        "recorded the leave (a terminal offline): a late clock-in of someone who left since",
+    )
 
 
 class CarrierSpec(Spec):

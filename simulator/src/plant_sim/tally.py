@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from plant_sim.actions import Action
@@ -35,6 +35,7 @@ class Tally:
     line_id: str
     kit_types: tuple[str, ...]
     first_day: date
+    stations: list[str] = field(default_factory=list)  # the line's, in order
     started: int = 0
     completed: int = 0
     first_pass: int = 0
@@ -78,6 +79,14 @@ class Tally:
     _moves: dict[str, list[tuple[datetime, str]]] = field(default_factory=lambda: defaultdict(list))
     _holds: list[list[Any]] = field(default_factory=list)  # [vin, station, kit serial, held at, released at]
     _defects_of: Counter[str] = field(default_factory=Counter)
+    _required: dict[tuple[date, str, str], int] = field(default_factory=dict)  # (date, shift, station) -> people
+    _rostered: dict[tuple[date, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    _clocked: dict[tuple[date, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    late_scans: int = 0
+    # (employee, station) -> (when, level, valid until) of every grant and renewal
+    _qualifications: dict[tuple[str, str], list[tuple[datetime, str, datetime]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     defects_on_completed: int = 0
 
     # ---- counting ---------------------------------------------------------------------------------
@@ -128,6 +137,9 @@ class Tally:
             self._kit_type_of[kit["serial"]] = kit["kit_type"]
             self.kit_status[(kit["kit_type"], "announced")] += 1
             self._kit_changes.append((action.at, kit["serial"], kit["kit_type"], "announced"))
+
+    def _on_configure_line(self, action: Action, _: dict[str, Any]) -> None:
+        self.stations = [s["station_id"] for s in action.data["stations"]]
 
     def _on_define_kit_type(self, action: Action, _: dict[str, Any]) -> None:
         for line in action.data["lines"]:
@@ -253,11 +265,30 @@ class Tally:
         self._person(action.data["employee_id"], origin, action.data["to_status"])
         self.left += action.data["to_status"] == "left"
 
+    def _on_grant_qualification(self, action: Action, _: dict[str, Any]) -> None:
+        d = action.data
+        when = d.get("granted_at", action.at)
+        self._qualifications[(d["employee_id"], d["station"])].append((when, d["level"], d["valid_until"]))
+
+    def _on_renew_qualification(self, action: Action, _: dict[str, Any]) -> None:
+        d = action.data
+        self._qualifications[(d["employee_id"], d["station"])].append((action.at, d["level"], d["valid_until"]))
+
     def _on_publish_roster(self, action: Action, _: dict[str, Any]) -> None:
         self.rosters += 1
+        day, shift = action.data["date"], action.data["shift"]
+        for need in action.data["required"]:
+            self._required[(day, shift, need["station"])] = need["headcount"]
+        for a in action.data["assignments"]:
+            self._rostered[(day, shift, a["station"])].add(a["employee_id"])
 
     def _on_clock_in(self, action: Action, body: dict[str, Any]) -> None:
-        self.clock_ins += body.get("result", "clocked_in") == "clocked_in"
+        clocked_in = body.get("result", "clocked_in") == "clocked_in"
+        self.clock_ins += clocked_in
+        self.late_scans += "at" in action.data
+        if clocked_in and "shift_date" in action.data:
+            key = (action.data["shift_date"], action.data["shift"], action.data["station"])
+            self._clocked[key].add(action.data["employee_id"])
 
     def _on_clock_out(self, action: Action, body: dict[str, Any]) -> None:
         self.clock_outs += 1
@@ -305,6 +336,22 @@ class Tally:
             "cells": {f"{o}/{s}": cells[(o, s)] for o in ORIGINS for s in STATUSES if cells[(o, s)]},
         }
 
+    def staffing_days(self) -> list[date]:
+        return sorted({day for day, _, _ in self._required})
+
+    def staffing(self, day: date) -> dict[str, dict[str, int]]:
+        """Per shift and station of a day: people required and rostered, and who clocked in (once each)."""
+        keys = {k for k in (*self._required, *self._rostered, *self._clocked) if k[0] == day}
+        return {
+            f"{shift} {station}": {
+                "required": self._required.get((day, shift, station), 0),
+                "rostered": len(self._rostered.get((day, shift, station), ())),
+                "unqualified_rostered": 0,
+                "clocked_in": len(self._clocked.get((day, shift, station), ())),
+            }
+            for day, shift, station in sorted(keys)
+        }
+
     # ---- as of an instant ------------------------------------------------------------------------
 
     def held_at(self, at: datetime) -> list[tuple[str, str, datetime]]:
@@ -340,6 +387,18 @@ class Tally:
             if when <= at and type_ == kit_type:
                 status[serial] = to
         return dict(sorted(Counter(status.values()).items()))
+
+    def expiring(self, at: datetime, days: int, station: str) -> list[str]:
+        """Qualifications at a station that were valid at `at` and expired within `days` after it, as they
+        stood then (the latest grant or renewal by then): 'employee level valid-until'."""
+        out = []
+        for (employee, where), changes in sorted(self._qualifications.items()):
+            then = [c for c in changes if c[0] <= at]
+            if where == station and then:
+                _, level, until = max(then, key=lambda c: c[0])
+                if at < until <= at + timedelta(days=days):
+                    out.append(f"{employee} {level} {until.astimezone(UTC).isoformat()}")
+        return out
 
     def output_at(self, at: datetime) -> dict[str, int]:
         """Completions per local day, of those at or before `at`."""
@@ -389,6 +448,7 @@ class Tally:
                 "clock_ins": self.clock_ins,
                 "clock_outs": self.clock_outs,
                 "clock_outs_closed_automatically": self.clock_outs_closed_automatically,
+                "late_scans": self.late_scans,
             },
             "requests": {
                 "accepted": sum(self.accepted.values()),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from typing import Any
 
@@ -20,6 +20,7 @@ from plant_sim.requests import REPORTING
 from plant_sim.tally import ORIGINS, STATUSES, Tally
 
 Figures = dict[str, Any]
+EXPIRING_DAYS = 365  # the longest window reporting's expiring view takes: every qualification of a run falls in
 
 
 class ReportingError(Exception):
@@ -103,6 +104,7 @@ def expected_as_of(tally: Tally, at: datetime) -> Figures:
         "wip_stations": {k: v for k, v in wip.items()},
         "held_trucks": [f"{vin}@{station} since {since.isoformat()}" for vin, station, since in tally.held_at(at)],
         "kits": {t: tally.kits_at(at, t) for t in tally.kit_types},
+        "expiring": {s: tally.expiring(at, EXPIRING_DAYS, s) for s in tally.stations},
     }
 
 
@@ -131,7 +133,26 @@ async def actual_as_of(api: Api, tally: Tally, at: datetime) -> Figures:
             f"{h['vin']}@{h['station']} since {datetime.fromisoformat(h['held_at']).isoformat()}" for h in held["items"]
         ),
         "kits": kits,
+        "expiring": await expiring(api, tally, at),
     }
+
+
+async def expiring(api: Api, tally: Tally, at: datetime | None) -> dict[str, list[str]]:
+    """Reporting's qualifications expiring within EXPIRING_DAYS at each of the run's stations, as of `at`."""
+    out = {}
+    for station in tally.stations:
+        params = {"station": station, "within_days": EXPIRING_DAYS, "limit": 500} | (
+            {"at": at.isoformat()} if at else {}
+        )
+        view = await _view(api, "/people/qualifications/expiring", params)
+        items = [
+            f"{q['employee_id']} {q['level']} {datetime.fromisoformat(q['valid_until']).astimezone(UTC).isoformat()}"
+            for q in view["items"]
+        ]
+        if view["total"] != len(items):
+            items.append(f"total {view['total']}")
+        out[station] = sorted(items)
+    return out
 
 
 def expected(tally: Tally) -> Figures:
@@ -151,6 +172,7 @@ def expected(tally: Tally) -> Figures:
         },
         "kits": {t: tally.kits_by_status(t) for t in tally.kit_types},
         "kits_on_hand": tally.kits_on_hand,
+        "staffing": {day.isoformat(): tally.staffing(day) for day in tally.staffing_days()},
         "headcount": {
             "cells": cells,
             "by_origin": _by(cells, 0, ORIGINS),
@@ -173,6 +195,15 @@ async def actual(api: Api, tally: Tally, people: HeadcountScope) -> Figures:
         kits[kit_type] = {k: v for k, v in sorted(view["by_status"].items()) if v}
         on_hand += view["on_hand"]
     cells = _delta(await headcount(api, last, people.prefix), people.before)
+    staffing = {}
+    for day in tally.staffing_days():
+        view = await _view(api, "/people/staffing", {"line": line, "date": day.isoformat()})
+        staffing[day.isoformat()] = {
+            f"{row['shift']} {row['station']}": {
+                k: row[k] for k in ("required", "rostered", "unqualified_rostered", "clocked_in")
+            }
+            for row in view["stations"]
+        }
     shift_labels = set(expected(tally)["output_per_shift"])
     return {
         "output_per_day": {p["label"]: p["actual"] for p in days["points"]},
@@ -187,6 +218,7 @@ async def actual(api: Api, tally: Tally, people: HeadcountScope) -> Figures:
         },
         "kits": kits,
         "kits_on_hand": on_hand,
+        "staffing": staffing,
         "headcount": {"cells": cells, "by_origin": _by(cells, 0, ORIGINS), "by_status": _by(cells, 1, STATUSES)},
     }
 
