@@ -173,3 +173,41 @@ def test_kits_by_status_as_of_an_instant_follow_their_changes() -> None:
     assert t.kits_at(T0 - timedelta(minutes=1), "KT") == {}
     assert t.kits_at(T0 + timedelta(hours=1), "KT") == {"released": 1}
     assert t.kits_at(T0 + timedelta(hours=2), "KT") == {"consumed": 1}
+
+
+def test_staffing_counts_who_was_rostered_and_who_clocked_in_once_a_late_scan_included() -> None:
+    t = tally()
+    day = date(2026, 1, 5)
+    roster = {
+        "date": day,
+        "shift": "A",
+        "required": [{"station": "S", "headcount": 3}],
+        "assignments": [{"employee_id": e, "station": "S"} for e in ("E1", "E2")],
+    }
+    t.accept(act(Kind.PUBLISH_ROSTER, T0, **roster), {})
+    scan = {"station": "S", "shift": "A", "shift_date": day}
+    t.accept(act(Kind.CLOCK_IN, T0, employee_id="E1", **scan), {"result": "clocked_in"})
+    t.accept(act(Kind.CLOCK_IN, T0, employee_id="E1", **scan), {"result": "already_clocked_in"})
+    late = Action(99_999, T0 + timedelta(days=2), Kind.CLOCK_IN, "k", {"employee_id": "E2", "at": T0, **scan})
+    t.accept(late, {"result": "clocked_in"})
+    assert t.staffing(day) == {"A S": {"required": 3, "rostered": 2, "unqualified_rostered": 0, "clocked_in": 2}}
+    assert t.late_scans == 1
+
+
+def test_expiring_qualifications_are_those_valid_then_and_expiring_within_the_days_as_they_stood_then() -> None:
+    t = tally()
+    until = T0 + timedelta(days=10)
+    grant = {"employee_id": "E1", "station": "S", "level": "trainee", "valid_until": until}
+    t.accept(act(Kind.GRANT_QUALIFICATION, T0, granted_at=T0 - timedelta(days=1), **grant), {})
+    later = T0 + timedelta(days=100)
+    t.accept(
+        act(Kind.RENEW_QUALIFICATION, T0 + timedelta(days=2), **{**grant, "level": "qualified", "valid_until": later}),
+        {},
+    )
+    past = {"employee_id": "E2", "station": "S", "level": "qualified", "valid_until": T0 - timedelta(days=5)}
+    t.accept(act(Kind.GRANT_QUALIFICATION, T0, granted_at=T0 - timedelta(days=300), **past), {})  # history, expired
+    assert t.expiring(T0 - timedelta(days=2), 30, "S") == []  # before the grant
+    assert t.expiring(T0, 30, "S") == [f"E1 trainee {until.isoformat()} 10.0 days left"]
+    assert t.expiring(T0 + timedelta(days=3), 30, "S") == []  # renewed beyond the window
+    assert t.expiring(T0 + timedelta(days=3), 365, "S") == [f"E1 qualified {later.isoformat()} 97.0 days left"]
+    assert t.expiring(T0, 30, "other") == []

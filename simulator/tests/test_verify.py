@@ -8,7 +8,7 @@ from plant_sim.calendar import PlantCalendar, ShiftPattern
 from plant_sim.runner import window
 from plant_sim.scenario import load
 from plant_sim.tally import Tally
-from plant_sim.verify import differences, expected
+from plant_sim.verify import _kit_figures, _running, differences, expected
 
 
 def test_differences_name_the_place_and_both_values() -> None:
@@ -34,7 +34,27 @@ def test_the_expected_figures_come_from_the_tally_alone() -> None:
     figures = expected(tally)
     assert figures["wip"] == 0 and figures["quality"]["fpy"] is None
     assert figures["headcount"]["by_origin"] == {"transferred": 0, "recalled": 0, "new_hire": 0}
-    assert figures["kits"] == {"KT": {}}
+    assert figures["kits"] == {"KT": {"by_status": {}, "on_hand": 0, "usable": 0, "quarantined": 0, "in_transit": 0}}
+    assert figures["quality"]["dpu"] is None
+
+
+def test_kit_figures_are_derived_from_the_statuses_as_reporting_derives_them() -> None:
+    statuses = {"announced": 2, "quarantined": 1, "received": 3, "released": 4, "consumed": 5}
+    assert _kit_figures(statuses) == {
+        "by_status": statuses,
+        "on_hand": 8,
+        "usable": 7,
+        "quarantined": 1,
+        "in_transit": 2,
+    }
+
+
+def test_output_buckets_carry_their_running_total() -> None:
+    assert _running({"d1": 2, "d2": 0, "d3": 3}) == {
+        "d1": {"actual": 2, "cumulative": 2},
+        "d2": {"actual": 0, "cumulative": 2},
+        "d3": {"actual": 3, "cumulative": 5},
+    }
 
 
 def test_the_window_runs_from_local_midnight_days_ago_to_now() -> None:

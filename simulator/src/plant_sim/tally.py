@@ -397,7 +397,8 @@ class Tally:
             if where == station and then:
                 _, level, until = max(then, key=lambda c: c[0])
                 if at < until <= at + timedelta(days=days):
-                    out.append(f"{employee} {level} {until.astimezone(UTC).isoformat()}")
+                    left = round((until - at).total_seconds() / 86400, 2)
+                    out.append(f"{employee} {level} {until.astimezone(UTC).isoformat()} {left} days left")
         return out
 
     def output_at(self, at: datetime) -> dict[str, int]:

@@ -70,6 +70,42 @@ def _by(cells: dict[str, int], index: int, names: tuple[str, ...]) -> dict[str, 
     return {n: sum(v for k, v in cells.items() if k.split("/")[index] == n) for n in names}
 
 
+KIT_FIGURES = ("on_hand", "usable", "quarantined", "in_transit")
+STAFFING_FIGURES = ("required", "rostered", "unqualified_rostered", "clocked_in", "coverage", "rostered_coverage")
+
+
+def _running(counts: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Each bucket's count and the running total up to it (reporting's `actual` and `cumulative_actual`)."""
+    out, total = {}, 0
+    for label, n in counts.items():
+        total += n
+        out[label] = {"actual": n, "cumulative": total}
+    return out
+
+
+def _points(view: Figures) -> dict[str, dict[str, int]]:
+    return {p["label"]: {"actual": p["actual"], "cumulative": p["cumulative_actual"]} for p in view["points"]}
+
+
+def _kit_figures(by_status: dict[str, int]) -> Figures:
+    """A kit type's figures as reporting derives them from its kits' statuses."""
+    return {
+        "by_status": by_status,
+        "on_hand": sum(by_status.get(s, 0) for s in ("quarantined", "received", "released")),
+        "usable": by_status.get("received", 0) + by_status.get("released", 0),
+        "quarantined": by_status.get("quarantined", 0),
+        "in_transit": by_status.get("announced", 0),
+    }
+
+
+def _kits_view(view: Figures) -> Figures:
+    return {"by_status": {k: v for k, v in sorted(view["by_status"].items()) if v}} | {k: view[k] for k in KIT_FIGURES}
+
+
+def _share(part: int, whole: int, digits: int = 4) -> float | None:
+    return round(part / whole, digits) if whole else None
+
+
 def instants(tally: Tally) -> list[datetime]:
     """The past instants the as-of views are compared at: local noon and evening of every day of the window
     before the last action, and an instant inside the first hold of every truck held more than once at a
@@ -99,11 +135,14 @@ def expected_as_of(tally: Tally, at: datetime) -> Figures:
     """The tally's figures as of a past instant."""
     wip = tally.wip_at(at)
     return {
-        "output_per_day": tally.output_at(at),
+        "output_per_day": _running(tally.output_at(at)),
         "wip": sum(s["trucks"] for s in wip.values()),
         "wip_stations": {k: v for k, v in wip.items()},
-        "held_trucks": [f"{vin}@{station} since {since.isoformat()}" for vin, station, since in tally.held_at(at)],
-        "kits": {t: tally.kits_at(at, t) for t in tally.kit_types},
+        "held_trucks": [
+            f"{vin}@{station} since {since.isoformat()} for {round((at - since).total_seconds() / 60, 1)} min"
+            for vin, station, since in tally.held_at(at)
+        ],
+        "kits": {t: _kit_figures(tally.kits_at(at, t)) for t in tally.kit_types},
         "expiring": {s: tally.expiring(at, EXPIRING_DAYS, s) for s in tally.stations},
     }
 
@@ -119,18 +158,17 @@ async def actual_as_of(api: Api, tally: Tally, at: datetime) -> Figures:
     )
     wip = await _view(api, "/wip", {"line": line, "at": when})
     held = await _view(api, "/kits/held-trucks", {"line": line, "at": when, "limit": 500})
-    kits = {}
-    for kit_type in tally.kit_types:
-        view = await _view(api, "/kits", {"kit_type": kit_type, "at": when})
-        kits[kit_type] = {k: v for k, v in sorted(view["by_status"].items()) if v}
+    kits = {t: _kits_view(await _view(api, "/kits", {"kit_type": t, "at": when})) for t in tally.kit_types}
     return {
-        "output_per_day": {p["label"]: p["actual"] for p in days["points"]},
+        "output_per_day": _points(days),
         "wip": wip["total"],
         "wip_stations": {
             s["station"]: {"trucks": s["trucks"], "held": s["held"]} for s in wip["stations"] if s["trucks"]
         },
         "held_trucks": sorted(
-            f"{h['vin']}@{h['station']} since {datetime.fromisoformat(h['held_at']).isoformat()}" for h in held["items"]
+            f"{h['vin']}@{h['station']} since {datetime.fromisoformat(h['held_at']).isoformat()} "
+            f"for {h['held_minutes']} min"
+            for h in held["items"]
         ),
         "kits": kits,
         "expiring": await expiring(api, tally, at),
@@ -147,6 +185,7 @@ async def expiring(api: Api, tally: Tally, at: datetime | None) -> dict[str, lis
         view = await _view(api, "/people/qualifications/expiring", params)
         items = [
             f"{q['employee_id']} {q['level']} {datetime.fromisoformat(q['valid_until']).astimezone(UTC).isoformat()}"
+            + (f" {q['days_left']} days left" if at else "")
             for q in view["items"]
         ]
         if view["total"] != len(items):
@@ -159,8 +198,8 @@ def expected(tally: Tally) -> Figures:
     """The tally's figures, in the shape `actual` reads reporting's."""
     cells = tally.headcount()["cells"]
     return {
-        "output_per_day": tally.output_per_day(),
-        "output_per_shift": tally.output_per_shift(),
+        "output_per_day": _running(tally.output_per_day()),
+        "output_per_shift": _running(tally.output_per_shift()),
         "wip": tally.wip,
         "quality": {
             "completed": tally.completed,
@@ -169,11 +208,22 @@ def expected(tally: Tally) -> Figures:
             "defects_found": tally.defects_found,
             "defects_on_completed": tally.defects_on_completed,
             "open_defects": tally.defects_found - tally.defects_repaired,
+            "dpu": _share(tally.defects_on_completed, tally.completed),
         },
-        "kits": {t: tally.kits_by_status(t) for t in tally.kit_types},
-        "kits_on_hand": tally.kits_on_hand,
-        "staffing": {day.isoformat(): tally.staffing(day) for day in tally.staffing_days()},
+        "kits": {t: _kit_figures(tally.kits_by_status(t)) for t in tally.kit_types},
+        "staffing": {
+            day.isoformat(): {
+                key: row
+                | {
+                    "coverage": _share(row["clocked_in"], row["required"]),
+                    "rostered_coverage": _share(row["rostered"], row["required"]),
+                }
+                for key, row in tally.staffing(day).items()
+            }
+            for day in tally.staffing_days()
+        },
         "headcount": {
+            "total": sum(cells.values()),
             "cells": cells,
             "by_origin": _by(cells, 0, ORIGINS),
             "by_status": _by(cells, 1, STATUSES),
@@ -189,37 +239,32 @@ async def actual(api: Api, tally: Tally, people: HeadcountScope) -> Figures:
     shifts = await _view(api, "/output/series", {**span, "bucket": "shift"})
     wip = await _view(api, "/wip", {"line": line})
     quality = await _view(api, "/quality", span)
-    kits, on_hand = {}, 0
-    for kit_type in tally.kit_types:
-        view = await _view(api, "/kits", {"kit_type": kit_type})
-        kits[kit_type] = {k: v for k, v in sorted(view["by_status"].items()) if v}
-        on_hand += view["on_hand"]
+    kits = {t: _kits_view(await _view(api, "/kits", {"kit_type": t})) for t in tally.kit_types}
     cells = _delta(await headcount(api, last, people.prefix), people.before)
     staffing = {}
     for day in tally.staffing_days():
         view = await _view(api, "/people/staffing", {"line": line, "date": day.isoformat()})
         staffing[day.isoformat()] = {
-            f"{row['shift']} {row['station']}": {
-                k: row[k] for k in ("required", "rostered", "unqualified_rostered", "clocked_in")
-            }
-            for row in view["stations"]
+            f"{row['shift']} {row['station']}": {k: row[k] for k in STAFFING_FIGURES} for row in view["stations"]
         }
     shift_labels = set(expected(tally)["output_per_shift"])
     return {
-        "output_per_day": {p["label"]: p["actual"] for p in days["points"]},
+        "output_per_day": _points(days),
         # Shifts of the window that started by the run's last action (later ones of the last day are empty).
-        "output_per_shift": {
-            p["label"]: p["actual"] for p in shifts["points"] if p["label"] in shift_labels or p["actual"]
-        },
+        "output_per_shift": {k: v for k, v in _points(shifts).items() if k in shift_labels or v["actual"]},
         "wip": wip["total"],
         "quality": {
             k: quality[k]
-            for k in ("completed", "first_pass", "fpy", "defects_found", "defects_on_completed", "open_defects")
+            for k in ("completed", "first_pass", "fpy", "defects_found", "defects_on_completed", "open_defects", "dpu")
         },
         "kits": kits,
-        "kits_on_hand": on_hand,
         "staffing": staffing,
-        "headcount": {"cells": cells, "by_origin": _by(cells, 0, ORIGINS), "by_status": _by(cells, 1, STATUSES)},
+        "headcount": {
+            "total": sum(cells.values()),
+            "cells": cells,
+            "by_origin": _by(cells, 0, ORIGINS),
+            "by_status": _by(cells, 1, STATUSES),
+        },
     }
 
 
