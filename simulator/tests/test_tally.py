@@ -173,6 +173,12 @@ def test_kits_by_status_as_of_an_instant_follow_their_changes() -> None:
     assert t.kits_at(T0 - timedelta(minutes=1), "KT") == {}
     assert t.kits_at(T0 + timedelta(hours=1), "KT") == {"released": 1}
     assert t.kits_at(T0 + timedelta(hours=2), "KT") == {"consumed": 1}
+    assert t.discrepancies_at(T0 - timedelta(minutes=1)) == ({}, 0)
+    assert t.discrepancies_at(T0) == ({}, 1)  # recorded and accepted short at once
+    assert t.build_short_at(T0 + timedelta(hours=3)) == 1  # started before its part came
+    replaced = {"serial": "K1", "part_number": "P", "claim_code": "M", "resolution": "replacement_received"}
+    t.accept(act(Kind.RESOLVE_DISCREPANCY, T0 + timedelta(hours=4), **replaced), {})
+    assert t.discrepancies_at(T0 + timedelta(hours=4)) == ({}, 0)
 
 
 def test_staffing_counts_who_was_rostered_and_who_clocked_in_once_a_late_scan_included() -> None:

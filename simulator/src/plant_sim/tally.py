@@ -83,6 +83,11 @@ class Tally:
     _rostered: dict[tuple[date, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     _clocked: dict[tuple[date, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     late_scans: int = 0
+    _discrepancy_changes: list[tuple[datetime, str, str, str, str]] = field(
+        default_factory=list
+    )  # at, serial, part, claim, status
+    _expected_arrival: dict[str, datetime] = field(default_factory=dict)  # serial -> its ASN's expected arrival
+    _build_short: set[str] = field(default_factory=set)  # trucks started with a kit short of a part
     # (employee, station) -> (when, level, valid until) of every grant and renewal
     _qualifications: dict[tuple[str, str], list[tuple[datetime, str, datetime]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -135,6 +140,8 @@ class Tally:
         for kit in action.data["kits"]:
             self._kits[kit["serial"]] = _Kit(kit["kit_type"], "announced")
             self._kit_type_of[kit["serial"]] = kit["kit_type"]
+            if "expected_arrival" in action.data:
+                self._expected_arrival[kit["serial"]] = action.data["expected_arrival"]
             self.kit_status[(kit["kit_type"], "announced")] += 1
             self._kit_changes.append((action.at, kit["serial"], kit["kit_type"], "announced"))
 
@@ -148,12 +155,16 @@ class Tally:
     def _on_receive_kit(self, action: Action, _: dict[str, Any]) -> None:
         found = {(d["part_number"], d["claim_code"]) for d in action.data["discrepancies"]}
         self.discrepancies_recorded += len(found)
+        for part, claim in sorted(found):
+            self._discrepancy_changes.append((action.at, action.data["serial"], part, claim, "open"))
         self._kits[action.data["serial"]].undecided = found
         self._set_kit(action.data["serial"], "quarantined" if found else "received", action.at)
 
     def _on_resolve_discrepancy(self, action: Action, _: dict[str, Any]) -> None:
         self.discrepancy_decisions += 1
         serial, part = action.data["serial"], action.data["part_number"]
+        status = "shortage_accepted" if action.data.get("resolution") == "shortage_accepted" else "resolved"
+        self._discrepancy_changes.append((action.at, serial, part, action.data["claim_code"], status))
         if action.data.get("resolution") == "shortage_accepted":
             self._short.setdefault(serial, {})[part] = None
         elif action.data.get("resolution") == "replacement_received" and part in self._short.get(serial, {}):
@@ -187,6 +198,9 @@ class Tally:
             self.started += 1
             self._started_at[vin] = action.at
             serial = self._kit_of_vin.pop(vin, None)
+            # build short: its kit still lacks a part accepted short (the replacement not yet in)
+            if serial is not None and any(r is None or r > action.at for r in self._short.get(serial, {}).values()):
+                self._build_short.add(vin)
             if serial is not None and serial in self._kits:
                 self._set_kit(serial, "consumed", action.at)  # kit-receiving follows the build start
         elif kind == "work_completed" and data.get("end_of_line"):
@@ -400,6 +414,30 @@ class Tally:
                     left = round((until - at).total_seconds() / 86400, 2)
                     out.append(f"{employee} {level} {until.astimezone(UTC).isoformat()} {left} days left")
         return out
+
+    def discrepancies_at(self, at: datetime) -> tuple[dict[str, int], int]:
+        """Open discrepancies by claim code, and shortages accepted and not yet replaced, at `at`."""
+        states: dict[tuple[str, str, str], str] = {}
+        for when, serial, part, claim, status in sorted(self._discrepancy_changes, key=lambda c: c[0]):
+            if when <= at:
+                states[(serial, part, claim)] = status
+        open_by_code = Counter(claim for (_, _, claim), status in states.items() if status == "open")
+        return dict(sorted(open_by_code.items())), sum(1 for s in states.values() if s == "shortage_accepted")
+
+    def build_short_at(self, at: datetime) -> int:
+        """Trucks on the line at `at` whose kit was released short of a part."""
+        return sum(1 for vin in self._build_short if self._on_line(vin, at))
+
+    def next_arrival_at(self, at: datetime) -> datetime | None:
+        """The earliest expected arrival, at or after `at`, of the kits still announced then."""
+        status: dict[str, str] = {}
+        for when, serial, _, to in sorted(self._kit_changes, key=lambda c: c[0]):
+            if when <= at:
+                status[serial] = to
+        due = [
+            self._expected_arrival[s] for s, st in status.items() if st == "announced" and s in self._expected_arrival
+        ]
+        return min((d for d in due if d >= at), default=None)
 
     def output_at(self, at: datetime) -> dict[str, int]:
         """Completions per local day, of those at or before `at`."""

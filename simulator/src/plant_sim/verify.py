@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -71,6 +72,12 @@ def _by(cells: dict[str, int], index: int, names: tuple[str, ...]) -> dict[str, 
 
 
 KIT_FIGURES = ("on_hand", "usable", "quarantined", "in_transit")
+LINE_KIT_FIGURES = (
+    "open_discrepancies_by_claim_code",
+    "accepted_shortages",
+    "trucks_held_by_shortage",
+    "build_short_in_production",
+)
 STAFFING_FIGURES = ("required", "rostered", "unqualified_rostered", "clocked_in", "coverage", "rostered_coverage")
 
 
@@ -143,7 +150,24 @@ def expected_as_of(tally: Tally, at: datetime) -> Figures:
             for vin, station, since in tally.held_at(at)
         ],
         "kits": {t: _kit_figures(tally.kits_at(at, t)) for t in tally.kit_types},
+        "line_kits": _line_kits(tally, at),
         "expiring": {s: tally.expiring(at, EXPIRING_DAYS, s) for s in tally.stations},
+    }
+
+
+def _line_kits(tally: Tally, at: datetime) -> Figures:
+    """The kits view of the run's line (its kit types) as of `at`, every figure but those of the plan."""
+    statuses: Counter[str] = Counter()
+    for kit_type in tally.kit_types:
+        statuses.update(tally.kits_at(at, kit_type))
+    open_by_code, accepted = tally.discrepancies_at(at)
+    following = tally.next_arrival_at(at)
+    return _kit_figures(dict(sorted(statuses.items()))) | {
+        "next_arrival": following.astimezone(UTC).isoformat() if following else None,
+        "open_discrepancies_by_claim_code": open_by_code,
+        "accepted_shortages": accepted,
+        "trucks_held_by_shortage": len(tally.held_at(at)),
+        "build_short_in_production": tally.build_short_at(at),
     }
 
 
@@ -159,6 +183,8 @@ async def actual_as_of(api: Api, tally: Tally, at: datetime) -> Figures:
     wip = await _view(api, "/wip", {"line": line, "at": when})
     held = await _view(api, "/kits/held-trucks", {"line": line, "at": when, "limit": 500})
     kits = {t: _kits_view(await _view(api, "/kits", {"kit_type": t, "at": when})) for t in tally.kit_types}
+    line_kits = await _view(api, "/kits", {"line": line, "at": when})
+    following = line_kits["next_arrival"]
     return {
         "output_per_day": _points(days),
         "wip": wip["total"],
@@ -171,6 +197,9 @@ async def actual_as_of(api: Api, tally: Tally, at: datetime) -> Figures:
             for h in held["items"]
         ),
         "kits": kits,
+        "line_kits": _kits_view(line_kits)
+        | {"next_arrival": datetime.fromisoformat(following).astimezone(UTC).isoformat() if following else None}
+        | {k: line_kits[k] for k in LINE_KIT_FIGURES},
         "expiring": await expiring(api, tally, at),
     }
 
