@@ -200,7 +200,8 @@ async def run(
         )
         result.notes = notes
         if config.verify:
-            progress.say("waiting for reporting to agree with the tally ...")
+            figures = verify.count(verify.expected_all(tally))
+            progress.say(f"waiting for reporting to agree with the tally ({figures} figures) ...")
             assert people is not None
             result.differences = await verify.compare(api, tally, people, timeout_s=config.verify_timeout_s)
         if config.tally_json is not None:

@@ -314,11 +314,27 @@ async def _all_actual(api: Api, tally: Tally, people: HeadcountScope, at: list[d
     return {"now": now} | {f"at {when.isoformat()}": await actual_as_of(api, tally, when) for when in at}
 
 
+def expected_all(tally: Tally) -> Figures:
+    """Every figure compared: now, and as of each of `instants`."""
+    return {"now": expected(tally)} | {
+        f"at {when.isoformat()}": expected_as_of(tally, when) for when in instants(tally)
+    }
+
+
+def count(figures: Any) -> int:
+    """How many figures a comparison holds (a list of items counts each item, an empty one as one figure)."""
+    if isinstance(figures, dict):
+        return sum(count(v) for v in figures.values())
+    if isinstance(figures, list):
+        return max(1, len(figures))
+    return 1
+
+
 async def compare(api: Api, tally: Tally, people: HeadcountScope, *, timeout_s: float = 120.0) -> list[str]:
     """Poll reporting until its figures, now and as of every instant of `instants`, equal the tally's (returns
     []) or the deadline passes (the diff)."""
     at = instants(tally)
-    want = {"now": expected(tally)} | {f"at {when.isoformat()}": expected_as_of(tally, when) for when in at}
+    want = expected_all(tally)
     deadline = time.monotonic() + timeout_s
     delay = 0.5
     while True:
