@@ -80,6 +80,7 @@ def _config(spec: Scenario, prefix: str, tmp_path: Path) -> RunConfig:
         seed=SEED,
         prefix=prefix,
         verify=True,
+        verify_as_of=True,
         verify_timeout_s=150,
         progress_every_s=15,
         tally_json=tmp_path / f"{prefix.lower()}-tally.json",
