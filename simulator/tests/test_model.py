@@ -16,6 +16,7 @@ from plant_sim import scenario
 from plant_sim.actions import Action, Kind
 from plant_sim.ids import RunIds
 from plant_sim.model import Planned, plan
+from plant_sim.scenario import Range
 
 FIRST_DAY = date(2026, 3, 23)  # a Monday; daylight saving starts in Warsaw on the 29th
 SIGN_OFFS = {"work_started", "work_completed", "defect_repaired", "component_fitted", "check_recorded"}
@@ -242,3 +243,28 @@ def test_the_first_plant_heads_for_2000_trucks_a_year() -> None:
     assert [t.data["year"] for t in targets] == [2026, 2027, 2028]
     assert 1500 < targets[0].data["annual"] < 2000
     assert targets[1].data["annual"] == targets[2].data["annual"] == 2000
+
+
+def test_a_truck_sent_back_while_it_waits_for_its_part_comes_back_and_waits_again() -> None:
+    base = scenario.load("compact")
+    discrepancies = base.kits.discrepancies.model_copy(
+        update={"rate": 0.35, "shortage_share": 1.0, "build_short_share": 1.0, "replacement_days": Range(low=1, high=2)}
+    )
+    spec = base.model_copy(
+        update={
+            "production": base.production.model_copy(update={"rework_held_share": 1.0}),
+            "kits": base.kits.model_copy(update={"discrepancies": discrepancies}),
+        }
+    )
+    planned = plan(spec, first_day=date(2026, 3, 2), days=2.2, seed=20260101)
+    (back, *_) = [a for a in planned.actions if a.kind is Kind.SEND_BACK]
+    trail = [
+        (a.data.get("type", a.kind.value), a.data.get("station", a.data.get("to_station")))
+        for a in planned.actions
+        if a.key == f"vin:{back.data['vin']}" and a.data.get("type") in (None, "arrived", "work_completed")
+    ]
+    held_at = trail[trail.index(("send_back", back.data["to_station"])) - 1][1]
+    assert trail.count(("arrived", held_at)) == 2  # it arrived where it waits, went back, and came again
+    assert [
+        a.data.get("entry") for a in planned.actions if a.key == f"vin:{back.data['vin']}" and a.data.get("entry")
+    ] == [True]

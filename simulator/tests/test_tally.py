@@ -125,3 +125,95 @@ def test_the_json_names_every_figure() -> None:
     found = t.as_json()
     assert found["trucks"]["wip"] == 1 and found["first_day"] == "2026-01-05"
     assert found["requests"]["accepted"] == 1 and found["kits"]["kit_types"] == ["KT"]
+
+
+def _short_kit(t: Tally, at: datetime) -> None:
+    """Kit K1 of type KT, whose part P fitted at station S2 is missing and accepted short."""
+    t.accept(act(Kind.DEFINE_KIT_TYPE, at, code="KT", lines=[{"part_number": "P", "station": "S2"}]), {})
+    t.accept(act(Kind.ANNOUNCE_SHIPMENT, at, kits=[{"serial": "K1", "kit_type": "KT"}]), {})
+    t.accept(act(Kind.RECEIVE_KIT, at, serial="K1", discrepancies=[{"part_number": "P", "claim_code": "M"}]), {})
+    decided = {"serial": "K1", "part_number": "P", "claim_code": "M", "resolution": "shortage_accepted"}
+    t.accept(act(Kind.RESOLVE_DISCREPANCY, at, **decided), {})
+    t.accept(act(Kind.RELEASE_KIT, at, serial="K1"), {})
+    t.accept(act(Kind.CREATE_BUILD_ORDER, at, vin="V", kit_serial="K1"), {})
+
+
+def test_a_truck_held_twice_at_a_station_is_held_inside_each_hold_and_not_between() -> None:
+    t = tally()
+    h = [T0 + timedelta(hours=n) for n in range(12)]
+    _short_kit(t, h[0])
+
+    def move(kind: str, at: datetime, station: str, **data: Any) -> None:
+        t.accept(act(Kind.STATION_EVENT, at, type=kind, station=station, vin="V", kit_serial="K1", **data), {})
+
+    move("arrived", h[1], "S1", entry=True)
+    move("work_completed", h[2], "S1")
+    move("arrived", h[3], "S2")  # held: the part is missing
+    t.accept(act(Kind.SEND_BACK, h[4], vin="V", to_station="S1", reason="rework"), {})
+    move("arrived", h[5], "S1")
+    move("work_completed", h[6], "S1")
+    move("arrived", h[7], "S2")  # held again
+    replaced = {"serial": "K1", "part_number": "P", "claim_code": "M", "resolution": "replacement_received"}
+    t.accept(act(Kind.RESOLVE_DISCREPANCY, h[9], **replaced), {})
+    assert t.hold_spans() == [("V", "S2", h[3], h[4]), ("V", "S2", h[7], h[9])]
+    assert t.held_at(h[3] + timedelta(minutes=30)) == [("V", "S2", h[3])]  # inside the first hold
+    assert t.held_at(h[5]) == []
+    assert t.held_at(h[8]) == [("V", "S2", h[7])]
+    assert t.held_at(h[10]) == []
+    assert t.wip_at(h[3] + timedelta(minutes=30)) == {"S2": {"trucks": 1, "held": 1}}
+    assert t.wip_at(h[5]) == {"S1": {"trucks": 1, "held": 0}}
+    assert t.wip_at(h[0]) == {}
+    assert (t.started, t.sent_back) == (1, 1)  # a rework arrival at the first station is no second start
+
+
+def test_kits_by_status_as_of_an_instant_follow_their_changes() -> None:
+    t = tally()
+    _short_kit(t, T0)
+    t.accept(event("arrived", T0 + timedelta(hours=2), vin="V", entry=True, kit_serial="K1"), {})
+    assert t.kits_at(T0 - timedelta(minutes=1), "KT") == {}
+    assert t.kits_at(T0 + timedelta(hours=1), "KT") == {"released": 1}
+    assert t.kits_at(T0 + timedelta(hours=2), "KT") == {"consumed": 1}
+    assert t.discrepancies_at(T0 - timedelta(minutes=1)) == ({}, 0)
+    assert t.discrepancies_at(T0) == ({}, 1)  # recorded and accepted short at once
+    assert t.build_short_at(T0 + timedelta(hours=3)) == 1  # started before its part came
+    replaced = {"serial": "K1", "part_number": "P", "claim_code": "M", "resolution": "replacement_received"}
+    t.accept(act(Kind.RESOLVE_DISCREPANCY, T0 + timedelta(hours=4), **replaced), {})
+    assert t.discrepancies_at(T0 + timedelta(hours=4)) == ({}, 0)
+
+
+def test_staffing_counts_who_was_rostered_and_who_clocked_in_once_a_late_scan_included() -> None:
+    t = tally()
+    day = date(2026, 1, 5)
+    roster = {
+        "date": day,
+        "shift": "A",
+        "required": [{"station": "S", "headcount": 3}],
+        "assignments": [{"employee_id": e, "station": "S"} for e in ("E1", "E2")],
+    }
+    t.accept(act(Kind.PUBLISH_ROSTER, T0, **roster), {})
+    scan = {"station": "S", "shift": "A", "shift_date": day}
+    t.accept(act(Kind.CLOCK_IN, T0, employee_id="E1", **scan), {"result": "clocked_in"})
+    t.accept(act(Kind.CLOCK_IN, T0, employee_id="E1", **scan), {"result": "already_clocked_in"})
+    late = Action(99_999, T0 + timedelta(days=2), Kind.CLOCK_IN, "k", {"employee_id": "E2", "at": T0, **scan})
+    t.accept(late, {"result": "clocked_in"})
+    assert t.staffing(day) == {"A S": {"required": 3, "rostered": 2, "unqualified_rostered": 0, "clocked_in": 2}}
+    assert t.late_scans == 1
+
+
+def test_expiring_qualifications_are_those_valid_then_and_expiring_within_the_days_as_they_stood_then() -> None:
+    t = tally()
+    until = T0 + timedelta(days=10)
+    grant = {"employee_id": "E1", "station": "S", "level": "trainee", "valid_until": until}
+    t.accept(act(Kind.GRANT_QUALIFICATION, T0, granted_at=T0 - timedelta(days=1), **grant), {})
+    later = T0 + timedelta(days=100)
+    t.accept(
+        act(Kind.RENEW_QUALIFICATION, T0 + timedelta(days=2), **{**grant, "level": "qualified", "valid_until": later}),
+        {},
+    )
+    past = {"employee_id": "E2", "station": "S", "level": "qualified", "valid_until": T0 - timedelta(days=5)}
+    t.accept(act(Kind.GRANT_QUALIFICATION, T0, granted_at=T0 - timedelta(days=300), **past), {})  # history, expired
+    assert t.expiring(T0 - timedelta(days=2), 30, "S") == []  # before the grant
+    assert t.expiring(T0, 30, "S") == [f"E1 trainee {until.isoformat()} 10.0 days left"]
+    assert t.expiring(T0 + timedelta(days=3), 30, "S") == []  # renewed beyond the window
+    assert t.expiring(T0 + timedelta(days=3), 365, "S") == [f"E1 qualified {later.isoformat()} 97.0 days left"]
+    assert t.expiring(T0, 30, "other") == []

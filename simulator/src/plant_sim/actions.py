@@ -42,6 +42,7 @@ class Kind(StrEnum):
     RELEASE_KIT = "release_kit"
     # line
     CREATE_BUILD_ORDER = "create_build_order"
+    SEND_BACK = "send_back"
     STATION_EVENT = "station_event"
 
 

@@ -1,7 +1,7 @@
 """python -m plant_sim: run the plant against the services, print a scenario, or plan a run offline.
 
   python -m plant_sim run [--days N] [--speed S] [--seed N] [--scenario FILE|NAME] [--demo]
-                          [--tally-json FILE] [--verify] [--prefix P] [--run-id ID] [--concurrency N]
+                          [--tally-json FILE] [--verify] [--verify-as-of] [--prefix P] [--run-id ID] [--concurrency N]
   python -m plant_sim scenario [NAME]        print a built-in scenario (first-plant, compact)
   python -m plant_sim plan [--days N] [--seed N] [--scenario FILE|NAME]   what a run would do, without services
 
@@ -74,6 +74,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--demo", action="store_true", help="after catching up with now, keep running in real time")
     r.add_argument("--tally-json", type=Path, default=None, help="write the tally and run figures to this file")
     r.add_argument("--verify", action="store_true", help="afterwards, wait for reporting and compare it with the tally")
+    r.add_argument(
+        "--verify-as-of", action="store_true", help="with --verify, compare the views as of past instants too"
+    )
     r.add_argument("--verify-timeout", type=_positive(float), default=180.0, help="seconds to wait for reporting")
     r.add_argument("--prefix", type=_prefix, default="SIM", help="first part of every id the run creates (default SIM)")
     r.add_argument("--run-id", default=None, help="a fixed run id (default: new for every run); ids derive from it")
@@ -142,6 +145,7 @@ async def _run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         tally_json=args.tally_json,
         verify=args.verify,
+        verify_as_of=args.verify_as_of,
         verify_timeout_s=args.verify_timeout,
         progress_every_s=args.progress_every,
         quiet=args.quiet,

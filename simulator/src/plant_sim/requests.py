@@ -175,10 +175,12 @@ def call_for(action: Action, ids: RunIds, refs: Refs, *, backdated_kits: bool = 
             )
         case Kind.GRANT_QUALIFICATION:
             body = {k: d[k] for k in ("station", "level", "valid_from", "valid_until")}
+            body["granted_at"] = d.get("granted_at", action.at)
             return write(WORKFORCE, "POST", f"/employees/{_p(d['employee_id'])}/qualifications", HR, body)
         case Kind.RENEW_QUALIFICATION:
             path = f"/employees/{_p(d['employee_id'])}/qualifications/{_p(d['station'])}/renewal"
-            return write(WORKFORCE, "POST", path, HR, {"level": d["level"], "valid_until": d["valid_until"]})
+            body = {"level": d["level"], "valid_until": d["valid_until"], "renewed_at": action.at}
+            return write(WORKFORCE, "POST", path, HR, body)
         case Kind.SET_RECALL_GOAL:
             body = {**d, "note": "recall of the idle people of the previous operator"}
             return write(WORKFORCE, "POST", "/recall/goals", HR, body)
@@ -201,7 +203,9 @@ def call_for(action: Action, ids: RunIds, refs: Refs, *, backdated_kits: bool = 
                 WORKFORCE, "PUT", path, SUPERVISOR, {"required": d["required"], "assignments": d["assignments"]}
             )
         case Kind.CLOCK_IN | Kind.CLOCK_OUT:
-            body = {"terminal_event_id": key, "badge_id": d["badge_id"], "station": d["station"], "at": action.at}
+            # `at`: when the badge was scanned; a scan uploaded late says so (else the action's own time)
+            at = d.get("at", action.at)
+            body = {"terminal_event_id": key, "badge_id": d["badge_id"], "station": d["station"], "at": at}
             if action.kind is Kind.CLOCK_IN:
                 body["shift"] = d["shift"]
             path = "/clock-ins" if action.kind is Kind.CLOCK_IN else "/clock-outs"
@@ -232,6 +236,9 @@ def call_for(action: Action, ids: RunIds, refs: Refs, *, backdated_kits: bool = 
             return write(KIT_RECEIVING, "POST", f"/kits/{_p(d['serial'])}/release", LOGISTICS, body)
         case Kind.CREATE_BUILD_ORDER:
             return write(ASSEMBLY_LINE, "POST", "/build-orders", SUPERVISOR, d)
+        case Kind.SEND_BACK:
+            body = {"to_station": d["to_station"], "reason": d["reason"], "sent_back_at": action.at}
+            return write(ASSEMBLY_LINE, "POST", f"/vehicles/{_p(d['vin'])}/send-back", SUPERVISOR, body)
         case Kind.STATION_EVENT:
             return _station_event(action, key, refs)
     raise AssertionError(f"no request for {action.kind}")

@@ -183,6 +183,11 @@ class ProductionSpec(Spec):
     learning_initial_factor: float = Field(default=1.5, ge=1, le=5, description="Cycle times on day one vs standard")
     learning_half_life_days: Positive = Field(default=30, description="Working days to halve the learning excess")
     cycle_time_cv: float = Field(default=0.12, ge=0, le=1, description="Variation of cycle times (lognormal)")
+    rework_held_share: Share = Field(
+        default=0.0,
+        description="Share of trucks held for a missing part (past the first station) that a supervisor sends back "
+        "to the station before for rework while they wait; they come back and are held again",
+    )
 
     @field_validator("wip_ramp")
     @classmethod
@@ -214,6 +219,18 @@ class PeopleSpec(Spec):
     qualification_days: Range = Field(description="Validity of a grant, in days after the run's window")
     support_skills: list[Code] = Field(min_length=1, max_length=20)
     spare_crew_share: Share = Field(default=0.25, description="Extra operators a station takes beyond its crew")
+    history_grants: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="People with a past qualification from the training record on another station (granted 300 "
+        "days before the run): the first expired before the run, the next expiring on its second day, in turn",
+    )
+    leavers_last_scans_late: bool = Field(
+        default=False,
+        description="A leaver's scans on a shift after they were chosen to leave reach workforce only after HR "
+        "recorded the leave (a terminal offline): a late clock-in of someone who left since",
+    )
 
 
 class CarrierSpec(Spec):

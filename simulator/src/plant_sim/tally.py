@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from plant_sim.actions import Action
 from plant_sim.calendar import PlantCalendar
 
 ON_HAND = ("quarantined", "received", "released")
+MOVEMENTS = ("arrived", "work_started", "work_completed")
 ORIGINS = ("transferred", "recalled", "new_hire")
 STATUSES = ("idle", "active", "on_leave", "left")
 
@@ -34,6 +35,7 @@ class Tally:
     line_id: str
     kit_types: tuple[str, ...]
     first_day: date
+    stations: list[str] = field(default_factory=list)  # the line's, in order
     started: int = 0
     completed: int = 0
     first_pass: int = 0
@@ -44,6 +46,7 @@ class Tally:
     andons_raised: int = 0
     andons_cleared: int = 0
     components_fitted: int = 0
+    sent_back: int = 0
     completed_outside_shifts: int = 0
     clock_ins: int = 0
     clock_outs: int = 0
@@ -66,6 +69,30 @@ class Tally:
     _kit_of_vin: dict[str, str] = field(default_factory=dict)
     _defective: set[str] = field(default_factory=set)
     _people: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The timeline, for figures as of a past instant: every change with the time it happened.
+    _kit_changes: list[tuple[datetime, str, str, str]] = field(default_factory=list)  # at, serial, type, status
+    _part_station: dict[tuple[str, str], str] = field(default_factory=dict)  # (kit type, part) -> station
+    _kit_type_of: dict[str, str] = field(default_factory=dict)  # serial -> kit type (consumed ones too)
+    _short: dict[str, dict[str, datetime | None]] = field(default_factory=dict)  # serial -> part -> replaced
+    _started_at: dict[str, datetime] = field(default_factory=dict)
+    _completed_at: dict[str, datetime] = field(default_factory=dict)
+    _moves: dict[str, list[tuple[datetime, str]]] = field(default_factory=lambda: defaultdict(list))
+    _holds: list[list[Any]] = field(default_factory=list)  # [vin, station, kit serial, held at, released at]
+    _defects_of: Counter[str] = field(default_factory=Counter)
+    _required: dict[tuple[date, str, str], int] = field(default_factory=dict)  # (date, shift, station) -> people
+    _rostered: dict[tuple[date, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    _clocked: dict[tuple[date, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    late_scans: int = 0
+    _discrepancy_changes: list[tuple[datetime, str, str, str, str]] = field(
+        default_factory=list
+    )  # at, serial, part, claim, status
+    _expected_arrival: dict[str, datetime] = field(default_factory=dict)  # serial -> its ASN's expected arrival
+    _build_short: set[str] = field(default_factory=set)  # trucks started with a kit short of a part
+    # (employee, station) -> (when, level, valid until) of every grant and renewal
+    _qualifications: dict[tuple[str, str], list[tuple[datetime, str, datetime]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    defects_on_completed: int = 0
 
     # ---- counting ---------------------------------------------------------------------------------
 
@@ -99,8 +126,9 @@ class Tally:
         if handler is not None:
             handler(action, body if isinstance(body, dict) else {})
 
-    def _set_kit(self, serial: str, status: str) -> None:
+    def _set_kit(self, serial: str, status: str, at: datetime) -> None:
         kit = self._kits[serial]
+        self._kit_changes.append((at, serial, kit.kit_type, status))
         self.kit_status[(kit.kit_type, kit.status)] -= 1
         kit.status = status
         self.kit_status[(kit.kit_type, status)] += 1
@@ -111,25 +139,49 @@ class Tally:
     def _on_announce_shipment(self, action: Action, _: dict[str, Any]) -> None:
         for kit in action.data["kits"]:
             self._kits[kit["serial"]] = _Kit(kit["kit_type"], "announced")
+            self._kit_type_of[kit["serial"]] = kit["kit_type"]
+            if "expected_arrival" in action.data:
+                self._expected_arrival[kit["serial"]] = action.data["expected_arrival"]
             self.kit_status[(kit["kit_type"], "announced")] += 1
+            self._kit_changes.append((action.at, kit["serial"], kit["kit_type"], "announced"))
+
+    def _on_configure_line(self, action: Action, _: dict[str, Any]) -> None:
+        self.stations = [s["station_id"] for s in action.data["stations"]]
+
+    def _on_define_kit_type(self, action: Action, _: dict[str, Any]) -> None:
+        for line in action.data["lines"]:
+            self._part_station[(action.data["code"], line["part_number"])] = line["station"]
 
     def _on_receive_kit(self, action: Action, _: dict[str, Any]) -> None:
         found = {(d["part_number"], d["claim_code"]) for d in action.data["discrepancies"]}
         self.discrepancies_recorded += len(found)
+        for part, claim in sorted(found):
+            self._discrepancy_changes.append((action.at, action.data["serial"], part, claim, "open"))
         self._kits[action.data["serial"]].undecided = found
-        self._set_kit(action.data["serial"], "quarantined" if found else "received")
+        self._set_kit(action.data["serial"], "quarantined" if found else "received", action.at)
 
     def _on_resolve_discrepancy(self, action: Action, _: dict[str, Any]) -> None:
         self.discrepancy_decisions += 1
-        kit = self._kits.get(action.data["serial"])
+        serial, part = action.data["serial"], action.data["part_number"]
+        status = "shortage_accepted" if action.data.get("resolution") == "shortage_accepted" else "resolved"
+        self._discrepancy_changes.append((action.at, serial, part, action.data["claim_code"], status))
+        if action.data.get("resolution") == "shortage_accepted":
+            self._short.setdefault(serial, {})[part] = None
+        elif action.data.get("resolution") == "replacement_received" and part in self._short.get(serial, {}):
+            self._short[serial][part] = action.at
+            station = self._part_station.get((self._kit_type_of.get(serial, ""), part))
+            for hold in self._holds:  # assembly-line releases the hold, never before it began
+                if hold[2] == serial and hold[1] == station and hold[4] is None:
+                    hold[4] = max(action.at, hold[3])
+        kit = self._kits.get(serial)
         if kit is None:
             return  # a late replacement for a kit already consumed: no change of status
         kit.undecided.discard((action.data["part_number"], action.data["claim_code"]))
         if kit.status == "quarantined" and not kit.undecided:
-            self._set_kit(action.data["serial"], "received")
+            self._set_kit(action.data["serial"], "received", action.at)
 
     def _on_release_kit(self, action: Action, _: dict[str, Any]) -> None:
-        self._set_kit(action.data["serial"], "released")
+        self._set_kit(action.data["serial"], "released", action.at)
 
     # trucks
     def _on_create_build_order(self, action: Action, _: dict[str, Any]) -> None:
@@ -138,13 +190,23 @@ class Tally:
     def _on_station_event(self, action: Action, _: dict[str, Any]) -> None:
         data = action.data
         kind, vin = data["type"], data.get("vin")
+        if kind in MOVEMENTS:
+            self._moves[vin].append((action.at, data["station"]))
+        if kind == "arrived":
+            self._hold_if_short(action)
         if kind == "arrived" and data.get("entry"):
             self.started += 1
+            self._started_at[vin] = action.at
             serial = self._kit_of_vin.pop(vin, None)
+            # build short: its kit still lacks a part accepted short (the replacement not yet in)
+            if serial is not None and any(r is None or r > action.at for r in self._short.get(serial, {}).values()):
+                self._build_short.add(vin)
             if serial is not None and serial in self._kits:
-                self._set_kit(serial, "consumed")  # kit-receiving follows the build start
+                self._set_kit(serial, "consumed", action.at)  # kit-receiving follows the build start
         elif kind == "work_completed" and data.get("end_of_line"):
             self.completed += 1
+            self._completed_at[vin] = action.at
+            self.defects_on_completed += self._defects_of.pop(vin, 0)
             if vin not in self._defective:
                 self.first_pass += 1
             self._defective.discard(vin)
@@ -156,6 +218,7 @@ class Tally:
                 self.per_shift[shift.label] += 1
         elif kind == "defect_found":
             self.defects_found += 1
+            self._defects_of[vin] += 1
             self._defective.add(vin)
         elif kind == "defect_repaired":
             self.defects_repaired += 1
@@ -164,6 +227,7 @@ class Tally:
             if abs(data["value"] - data["nominal"]) > data["tolerance"]:
                 self.checks_failed += 1
                 self.defects_found += 1  # a failed check opens a defect
+                self._defects_of[vin] += 1
                 self._defective.add(vin)
         elif kind == "component_fitted":
             self.components_fitted += 1
@@ -171,6 +235,24 @@ class Tally:
             self.andons_raised += 1
         elif kind == "andon_cleared":
             self.andons_cleared += 1
+
+    def _hold_if_short(self, action: Action) -> None:
+        """A build-short truck arriving where a part its kit lacks is fitted is held there until the part is in."""
+        data = action.data
+        serial = data.get("kit_serial")
+        for part, replaced in self._short.get(serial or "", {}).items():
+            station = self._part_station.get((self._kit_type_of.get(serial or "", ""), part))
+            if station == data["station"] and (replaced is None or replaced > action.at):
+                self._holds.append([data["vin"], station, serial, action.at, replaced])
+
+    def _on_send_back(self, action: Action, _: dict[str, Any]) -> None:
+        """Rework: the truck goes back to an earlier station; a hold where it was ends then."""
+        vin = action.data["vin"]
+        self.sent_back += 1
+        self._moves[vin].append((action.at, action.data["to_station"]))
+        for hold in self._holds:
+            if hold[0] == vin and hold[4] is None:
+                hold[4] = action.at
 
     # people
     def _person(self, employee_id: str, origin: str, status: str) -> None:
@@ -197,11 +279,30 @@ class Tally:
         self._person(action.data["employee_id"], origin, action.data["to_status"])
         self.left += action.data["to_status"] == "left"
 
+    def _on_grant_qualification(self, action: Action, _: dict[str, Any]) -> None:
+        d = action.data
+        when = d.get("granted_at", action.at)
+        self._qualifications[(d["employee_id"], d["station"])].append((when, d["level"], d["valid_until"]))
+
+    def _on_renew_qualification(self, action: Action, _: dict[str, Any]) -> None:
+        d = action.data
+        self._qualifications[(d["employee_id"], d["station"])].append((action.at, d["level"], d["valid_until"]))
+
     def _on_publish_roster(self, action: Action, _: dict[str, Any]) -> None:
         self.rosters += 1
+        day, shift = action.data["date"], action.data["shift"]
+        for need in action.data["required"]:
+            self._required[(day, shift, need["station"])] = need["headcount"]
+        for a in action.data["assignments"]:
+            self._rostered[(day, shift, a["station"])].add(a["employee_id"])
 
     def _on_clock_in(self, action: Action, body: dict[str, Any]) -> None:
-        self.clock_ins += body.get("result", "clocked_in") == "clocked_in"
+        clocked_in = body.get("result", "clocked_in") == "clocked_in"
+        self.clock_ins += clocked_in
+        self.late_scans += "at" in action.data
+        if clocked_in and "shift_date" in action.data:
+            key = (action.data["shift_date"], action.data["shift"], action.data["station"])
+            self._clocked[key].add(action.data["employee_id"])
 
     def _on_clock_out(self, action: Action, body: dict[str, Any]) -> None:
         self.clock_outs += 1
@@ -249,6 +350,100 @@ class Tally:
             "cells": {f"{o}/{s}": cells[(o, s)] for o in ORIGINS for s in STATUSES if cells[(o, s)]},
         }
 
+    def staffing_days(self) -> list[date]:
+        return sorted({day for day, _, _ in self._required})
+
+    def staffing(self, day: date) -> dict[str, dict[str, int]]:
+        """Per shift and station of a day: people required and rostered, and who clocked in (once each)."""
+        keys = {k for k in (*self._required, *self._rostered, *self._clocked) if k[0] == day}
+        return {
+            f"{shift} {station}": {
+                "required": self._required.get((day, shift, station), 0),
+                "rostered": len(self._rostered.get((day, shift, station), ())),
+                "unqualified_rostered": 0,
+                "clocked_in": len(self._clocked.get((day, shift, station), ())),
+            }
+            for day, shift, station in sorted(keys)
+        }
+
+    # ---- as of an instant ------------------------------------------------------------------------
+
+    def held_at(self, at: datetime) -> list[tuple[str, str, datetime]]:
+        """(vin, station, held since) of the trucks on the line held at `at`."""
+        return sorted(
+            (vin, station, since)
+            for vin, station, _, since, until in self._holds
+            if since <= at and (until is None or until > at) and self._on_line(vin, at)
+        )
+
+    def hold_spans(self) -> list[tuple[str, str, datetime, datetime | None]]:
+        return [(vin, station, since, until) for vin, station, _, since, until in self._holds]
+
+    def _on_line(self, vin: str, at: datetime) -> bool:
+        started, completed = self._started_at.get(vin), self._completed_at.get(vin)
+        return started is not None and started <= at and (completed is None or completed > at)
+
+    def wip_at(self, at: datetime) -> dict[str, dict[str, int]]:
+        """Trucks on the line at `at` per station (the station of their latest movement), and of them held."""
+        held = {(vin, station) for vin, station, _ in self.held_at(at)}
+        out: dict[str, dict[str, int]] = defaultdict(lambda: {"trucks": 0, "held": 0})
+        for vin in self._started_at:
+            moves = [station for when, station in self._moves[vin] if when <= at]
+            if self._on_line(vin, at) and moves:
+                out[moves[-1]]["trucks"] += 1
+                out[moves[-1]]["held"] += (vin, moves[-1]) in held
+        return dict(sorted(out.items()))
+
+    def kits_at(self, at: datetime, kit_type: str) -> dict[str, int]:
+        """Kits of a type by their status at `at` (the last change at or before it)."""
+        status: dict[str, str] = {}
+        for when, serial, type_, to in sorted(self._kit_changes, key=lambda c: c[0]):
+            if when <= at and type_ == kit_type:
+                status[serial] = to
+        return dict(sorted(Counter(status.values()).items()))
+
+    def expiring(self, at: datetime, days: int, station: str) -> list[str]:
+        """Qualifications at a station that were valid at `at` and expired within `days` after it, as they
+        stood then (the latest grant or renewal by then): 'employee level valid-until'."""
+        out = []
+        for (employee, where), changes in sorted(self._qualifications.items()):
+            then = [c for c in changes if c[0] <= at]
+            if where == station and then:
+                _, level, until = max(then, key=lambda c: c[0])
+                if at < until <= at + timedelta(days=days):
+                    left = round((until - at).total_seconds() / 86400, 2)
+                    out.append(f"{employee} {level} {until.astimezone(UTC).isoformat()} {left} days left")
+        return out
+
+    def discrepancies_at(self, at: datetime) -> tuple[dict[str, int], int]:
+        """Open discrepancies by claim code, and shortages accepted and not yet replaced, at `at`."""
+        states: dict[tuple[str, str, str], str] = {}
+        for when, serial, part, claim, status in sorted(self._discrepancy_changes, key=lambda c: c[0]):
+            if when <= at:
+                states[(serial, part, claim)] = status
+        open_by_code = Counter(claim for (_, _, claim), status in states.items() if status == "open")
+        return dict(sorted(open_by_code.items())), sum(1 for s in states.values() if s == "shortage_accepted")
+
+    def build_short_at(self, at: datetime) -> int:
+        """Trucks on the line at `at` whose kit was released short of a part."""
+        return sum(1 for vin in self._build_short if self._on_line(vin, at))
+
+    def next_arrival_at(self, at: datetime) -> datetime | None:
+        """The earliest expected arrival, at or after `at`, of the kits still announced then."""
+        status: dict[str, str] = {}
+        for when, serial, _, to in sorted(self._kit_changes, key=lambda c: c[0]):
+            if when <= at:
+                status[serial] = to
+        due = [
+            self._expected_arrival[s] for s, st in status.items() if st == "announced" and s in self._expected_arrival
+        ]
+        return min((d for d in due if d >= at), default=None)
+
+    def output_at(self, at: datetime) -> dict[str, int]:
+        """Completions per local day, of those at or before `at`."""
+        days = Counter(self.calendar.local_date(when) for when in self._completed_at.values() if when <= at)
+        return {d.isoformat(): days.get(d, 0) for d in self.days() if d <= self.calendar.local_date(at)}
+
     def as_json(self) -> dict[str, Any]:
         return {
             "line_id": self.line_id,
@@ -267,6 +462,8 @@ class Tally:
                 "checks": self.checks,
                 "checks_failed": self.checks_failed,
                 "components_fitted": self.components_fitted,
+                "sent_back": self.sent_back,
+                "holds": len(self._holds),
                 "andons_raised": self.andons_raised,
                 "andons_cleared": self.andons_cleared,
                 "completed_outside_shifts": self.completed_outside_shifts,
@@ -290,6 +487,7 @@ class Tally:
                 "clock_ins": self.clock_ins,
                 "clock_outs": self.clock_outs,
                 "clock_outs_closed_automatically": self.clock_outs_closed_automatically,
+                "late_scans": self.late_scans,
             },
             "requests": {
                 "accepted": sum(self.accepted.values()),

@@ -14,7 +14,7 @@ import itertools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from plant_sim.actions import Kind
@@ -28,6 +28,8 @@ KIT_LAG_RULES = ("kit.unknown", "kit.type-unknown", "kit.not-released", "kit.qua
 OPERATOR_LAG_RULES = ("operator.not-clocked-in", "operator.not-qualified", "operator.not-active")
 ENTRY_MINUTES = 2.0  # from the build order to the truck's arrival at the first station
 RECHECK_MINUTES = 3.0
+SEND_BACK_MINUTES = 10.0  # a held truck is sent back for rework this long after it arrived
+REWORK_SHARE = 0.3  # a rework visit takes this share of the station's standard time
 
 
 @dataclass(eq=False)
@@ -43,6 +45,8 @@ class Truck:
     station: int = -1
     open_defect: int | None = None  # the action that opened the defect being repaired
     first_pass: bool = True
+    rework_at: int | None = None  # the station it was sent back to, until the rework there is done
+    sent_back: bool = False
 
 
 @dataclass
@@ -82,6 +86,7 @@ class LineStats:
     failed_checks: int = 0
     andons: int = 0
     held: int = 0
+    sent_back: int = 0
     deferred: int = 0
 
     @property
@@ -237,7 +242,7 @@ class Line:
                 "station": station.id,
                 "vin": truck.vin,
                 "line_id": self.line_id,
-                "entry": index == 0,
+                "entry": index == 0 and truck.rework_at is None,
                 "kit_serial": truck.kit.serial,
             },
             requires=(truck.seq,),
@@ -245,8 +250,40 @@ class Line:
         waiting = truck.kit.waiting_at(station.code)
         if waiting is not None and waiting.replaced_at is not None and waiting.replaced_at > self.w.env.now:
             self.stats.held += 1
+            self._maybe_send_back(truck, station, waiting.replaced_at)
         station.queue.append(truck)
         self._try_start(station)
+
+    def _maybe_send_back(self, truck: Truck, station: Station, replaced_at: datetime) -> None:
+        """A supervisor sends a held truck back to the station before for rework while its part is on the way,
+        once, when the rework and the move back end well before the part comes: it is held here again."""
+        share = self.spec.rework_held_share
+        if not share or truck.sent_back or station.index == 0 or self._rng.random() >= share:
+            return
+        env, cal = self.w.env, self.w.calendar
+        at = _whole(env.now + timedelta(minutes=SEND_BACK_MINUTES))
+        back = self.stations[station.index - 1]
+        rework = back.spec.standard_minutes * truck.model.standard_factor * REWORK_SHARE
+        if cal.add_working(at, rework + 2 * self.spec.move_minutes + 120) >= replaced_at:
+            return
+        truck.sent_back = True
+        env.at(at, lambda: self._send_back(truck, station, back))
+
+    def _send_back(self, truck: Truck, station: Station, back: Station) -> None:
+        env = self.w.env
+        if truck not in station.queue:
+            return  # its part came early after all and work began
+        station.queue.remove(truck)
+        truck.seq = env.emit(
+            Kind.SEND_BACK,
+            f"vin:{truck.vin}",
+            {"vin": truck.vin, "to_station": back.id, "reason": f"rework at {back.spec.name} while the part is due"},
+            requires=(truck.seq,),
+        )
+        truck.rework_at = back.index
+        self.stats.sent_back += 1
+        arrive = _whole(self.w.calendar.add_working(env.now, self.spec.move_minutes))
+        env.at(arrive, lambda: self._arrive(truck, back.index))
 
     def _ready_at(self, truck: Truck, station: Station) -> datetime | None:
         """When the truck may start work here: None now, else when its missing part is in."""
@@ -299,7 +336,12 @@ class Line:
             requires=(truck.seq, clock_in_seq, waiting.replacement_seq if waiting is not None else None),
             lag_rules=lag,
         )
-        visit = Visit(truck, station, deque(self._plan(truck, station)))
+        if truck.rework_at == station.index:
+            minutes = station.spec.standard_minutes * truck.model.standard_factor * REWORK_SHARE
+            truck.rework_at = None
+            visit = Visit(truck, station, deque([Step(minutes, "complete")]))
+        else:
+            visit = Visit(truck, station, deque(self._plan(truck, station)))
         self._next(visit)
 
     def _learning(self, now: datetime) -> float:

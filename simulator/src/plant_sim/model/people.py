@@ -59,7 +59,12 @@ class Person:
     joins: date | None = None  # first shift date this person may be rostered
     promote_on: date | None = None
     leaving: bool = False
+    leave_at: datetime | None = None  # when HR records that this person left
     roster_seq: int | None = None  # the latest roster naming this person
+
+
+LATE_SCAN_AFTER_LEAVE = timedelta(minutes=30)
+HISTORY_AGE = timedelta(days=300)  # a past qualification from the training record was granted this long before
 
 
 @dataclass(eq=False)
@@ -76,6 +81,7 @@ class Presence:
 class PeopleStats:
     recalled: int = 0
     hired: int = 0
+    late_scans: int = 0
     left: int = 0
     rosters: int = 0
     clock_ins: int = 0
@@ -153,10 +159,36 @@ class People:
                 "level": level,
                 "valid_from": valid_from,
                 "valid_until": person.valid_until,
+                "granted_at": min(valid_from, self.w.env.now),  # the training, not the day it was keyed in
             },
             requires=(after,),
             lag_rules=("station.unknown",),  # the line configuration may not have reached workforce yet
         )
+
+    def _history(self, imported: int) -> None:
+        """Past qualifications from the training record, on a station the person no longer works at: the first
+        expired before the window (announced as expired at once), the next expiring on its second day, in turn."""
+        at_stations = [p for p in self.people if p.status == "active" and p.station is not None]
+        stations = [self.w.station_ids[s.id] for s in self.w.stations]
+        for index, person in enumerate(at_stations[: self.spec.history_grants]):
+            own = self.w.station_ids[person.station or ""]
+            other = stations[(stations.index(own) + 1) % len(stations)]
+            granted = self.w.start - HISTORY_AGE
+            until = self.w.start - timedelta(days=10) if index % 2 == 0 else self.w.start + timedelta(hours=30)
+            self.w.env.emit(
+                Kind.GRANT_QUALIFICATION,
+                f"emp:{person.employee_id}",
+                {
+                    "employee_id": person.employee_id,
+                    "station": other,
+                    "level": "qualified",
+                    "valid_from": granted,
+                    "valid_until": until,
+                    "granted_at": granted,
+                },
+                requires=(imported,),
+                lag_rules=("station.unknown",),
+            )
 
     # ---- set-up ----------------------------------------------------------------------------------
 
@@ -186,6 +218,7 @@ class People:
             if person.status == "active":
                 person.joins = first
                 self._grant(person, level="qualified", valid_from=granted_from, after=imported)
+        self._history(imported)
         recall = self.spec.recall
         if recall.goal:
             by = first + timedelta(days=recall.by_day - 1)
@@ -281,6 +314,25 @@ class People:
         person = presence.person
         if person.status != "active":
             return
+        if person.leaving and person.leave_at is not None and self.spec.leavers_last_scans_late:
+            # The terminal was offline on the leaver's last shift: both scans reach workforce only after HR
+            # recorded the leave, and are judged by the status the person had on the scan's date. The person
+            # signs nothing off meanwhile (a hand-over shift), so no station event waits for these scans.
+            self.w.env.at(person.leave_at + LATE_SCAN_AFTER_LEAVE, lambda: self._late_scans(presence))
+            return
+        self._scan_in(presence)
+        self._presence[(presence.station, presence.shift.label)].append(presence)
+        if presence.clock_out_at is not None:
+            self.w.env.at(presence.clock_out_at, lambda: self._clock_out(presence))
+
+    def _late_scans(self, presence: Presence) -> None:
+        self.stats.late_scans += 1
+        self._scan_in(presence, at=presence.clock_in_at)
+        if presence.clock_out_at is not None:
+            self._clock_out(presence, at=presence.clock_out_at)
+
+    def _scan_in(self, presence: Presence, at: datetime | None = None) -> None:
+        person = presence.person
         presence.clock_in_seq = self.w.env.emit(
             Kind.CLOCK_IN,
             f"emp:{person.employee_id}",
@@ -289,15 +341,14 @@ class People:
                 "badge_id": person.badge,
                 "station": self.w.station_ids[presence.station],
                 "shift": presence.shift.code,
-            },
+                "shift_date": presence.shift.date,
+            }
+            | ({"at": at} if at is not None else {}),
             requires=(person.grant_seq,),
         )
         self.stats.clock_ins += 1
-        self._presence[(presence.station, presence.shift.label)].append(presence)
-        if presence.clock_out_at is not None:
-            self.w.env.at(presence.clock_out_at, lambda: self._clock_out(presence))
 
-    def _clock_out(self, presence: Presence) -> None:
+    def _clock_out(self, presence: Presence, at: datetime | None = None) -> None:
         person = presence.person
         self.w.env.emit(
             Kind.CLOCK_OUT,
@@ -306,7 +357,8 @@ class People:
                 "employee_id": person.employee_id,
                 "badge_id": person.badge,
                 "station": self.w.station_ids[presence.station],
-            },
+            }
+            | ({"at": at} if at is not None else {}),
             requires=(presence.clock_in_seq,),
         )
         self.stats.clock_outs += 1
@@ -413,7 +465,8 @@ class People:
         # Off the rosters published from now on; the last day's work is done before the status changes.
         person.leaving = True
         leave_day = day + timedelta(days=1)
-        self.w.env.at(self.w.noon(leave_day), lambda: self._leave(person, leave_day))
+        person.leave_at = self.w.noon(leave_day)
+        self.w.env.at(person.leave_at, lambda: self._leave(person, leave_day))
 
     def _leave(self, person: Person, day: date) -> None:
         self.w.env.emit(
