@@ -19,8 +19,7 @@ from pathlib import Path
 from aiokafka import TopicPartition
 
 from bench.procs import PeakRss
-from mes_shared.kafka import make_consumer
-from mes_shared.testing import topic_partitions
+from mes_shared.kafka import make_consumer, topic_partitions
 from mes_shared.topics import CATALOGUE, DEAD_LETTER, DEAD_LETTER_REPLAY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +29,7 @@ DOMAIN_TOPICS = tuple(t.name for t in CATALOGUE if t not in (DEAD_LETTER, DEAD_L
 async def bare_consumer(bootstrap: str) -> tuple[int, float, float]:
     """Read every record of the domain topics from the beginning to the end offsets seen at start: the count,
     wall seconds and CPU seconds."""
-    partitions = await topic_partitions(bootstrap, DOMAIN_TOPICS)
+    partitions = await topic_partitions(bootstrap, *DOMAIN_TOPICS)
     consumer = make_consumer(bootstrap, group_id=None, client_id="bench-bare", max_poll_records=5000)
     await consumer.start()
     try:

@@ -4,20 +4,17 @@ is reported unavailable."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mes_shared.auth import Role
+from mes_shared.testing import serving
 from plant_sim.api import Api, ServiceUnavailable
 from plant_sim.requests import SERVICES, Call
 
@@ -39,20 +36,6 @@ def plant_server(unavailable_for: int) -> tuple[Starlette, list[float]]:
         return JSONResponse({"line_id": request.path_params["line"]}, 201)
 
     return Starlette(routes=[Route("/lines/{line}", lines, methods=["PUT"])]), arrivals
-
-
-@contextlib.asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not task.done(), "the server did not start"
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 CALL = Call("assembly-line", "PUT", "/lines/L1", "line-supervisor", Role.SUPERVISOR, json={}, idempotency_key="k1")

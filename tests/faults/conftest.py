@@ -27,8 +27,8 @@ from aiokafka import ConsumerRecord, TopicPartition
 from assembly_line.service.consumers import KIT_HANDLERS, PEOPLE_HANDLERS
 from kit_receiving.service.consumers import SUBSCRIPTIONS as KIT_RECEIVING_SUBSCRIPTIONS
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import make_consumer, start_with_timeout, stop_quietly
-from mes_shared.testing import require_env, topic_partitions
+from mes_shared.kafka import make_consumer, start_with_timeout, stop_quietly, topic_partitions
+from mes_shared.testing import require_env
 from mes_shared.topics import DEAD_LETTER, KITS, PEOPLE, STATIONS, VEHICLES
 from reporting.projections.fold import FOLDS
 from reporting.projections.runner import INBOX_CONSUMER as REPORTING_INBOX
@@ -238,7 +238,7 @@ class Ledger:
     @classmethod
     async def open(cls) -> Ledger:
         bootstrap = require_env("MES_KAFKA_BOOTSTRAP")
-        partitions = await topic_partitions(bootstrap, (*EVENT_TOPICS, DEAD_LETTER.name))
+        partitions = await topic_partitions(bootstrap, *EVENT_TOPICS, DEAD_LETTER.name)
         consumer = make_consumer(bootstrap, group_id=None, client_id="fault-suite")
         await start_with_timeout(consumer, 15)
         try:

@@ -36,6 +36,7 @@ import httpx
 import pytest
 
 from mes_shared.auth import Role, issue_token
+from mes_shared.problems import retry_after_s
 from mes_shared.testing import eventually, require_env
 from plant_sim import scenario
 from plant_sim.cli import URL_VARIABLES
@@ -197,8 +198,7 @@ async def send(load: Load, service: str, method: str, path: str, **kwargs: Any) 
             load.witness(service, response.status_code, kwargs.get("headers", {}).get("X-Correlation-ID"))
             if response.status_code not in (502, 503, 504) or time.monotonic() > deadline:
                 return response
-            after = response.headers.get("Retry-After", "")
-            await asyncio.sleep(min(10.0, float(after)) if after.isdigit() else 1.0)
+            await asyncio.sleep(retry_after_s(response.headers.get("Retry-After"), default_s=1.0, cap_s=10.0))
 
 
 # ---- the verdict -----------------------------------------------------------------------------------

@@ -195,7 +195,7 @@ def _entry(record: ConsumerRecord) -> Entry:
 
 async def _read_all(bootstrap: str, topic: str, timeout_s: float) -> list[ConsumerRecord]:
     """Every record of `topic`, from the start to its end as it is now (no consumer group)."""
-    partitions = await topic_partitions(bootstrap, topic, timeout_s)
+    partitions = await topic_partitions(bootstrap, topic, timeout_s=timeout_s)
     consumer = make_consumer(bootstrap, group_id=None, client_id="mes-dead-letters")
     await start_with_timeout(consumer, timeout_s)
     try:

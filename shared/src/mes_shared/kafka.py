@@ -7,6 +7,7 @@ for us, so nothing else in the code base constructs a client directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -82,20 +83,29 @@ async def stop_quietly(client: AIOKafkaProducer | AIOKafkaConsumer | None, timeo
         _STOPS.recovered()
 
 
-async def topic_partitions(bootstrap_servers: str, topic: str, timeout_s: float = 10.0) -> list[TopicPartition]:
-    """The partitions of `topic` as the broker describes them; raise when the topic does not exist."""
+async def topic_partitions(bootstrap_servers: str, *topics: str, timeout_s: float = 10.0) -> list[TopicPartition]:
+    """The partitions of `topics` as the broker describes them (by topic, then partition); raise when one of them
+    does not exist."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
-        described = await asyncio.wait_for(admin.describe_topics([topic]), timeout_s)
+        described = await asyncio.wait_for(admin.describe_topics(list(topics)), timeout_s)
     finally:
-        await admin.close()
-    found = [
-        TopicPartition(topic, p["partition"]) for d in described if not d.get("error_code") for p in d["partitions"]
-    ]
-    if not found:
-        raise RuntimeError(f"topic {topic} does not exist: run `python -m mes_shared.topics create`")
-    return sorted(found, key=lambda tp: tp.partition)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(admin.close(), timeout_s)
+    found = sorted(
+        (
+            TopicPartition(d["topic"], p["partition"])
+            for d in described
+            if not d.get("error_code")
+            for p in d["partitions"]
+        ),
+        key=lambda tp: (tp.topic, tp.partition),
+    )
+    missing = set(topics) - {tp.topic for tp in found}
+    if missing:
+        raise RuntimeError(f"topics {sorted(missing)} do not exist: run `python -m mes_shared.topics create`")
+    return found
 
 
 class QuietClientLogs(logging.Filter):

@@ -9,16 +9,15 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from mes_shared.envelope import Envelope
-from mes_shared.kafka import make_consumer, start_with_timeout, stop_quietly
+from mes_shared.kafka import make_consumer, start_with_timeout, stop_quietly, topic_partitions
 
 T = TypeVar("T")
 
@@ -67,19 +66,6 @@ async def eventually(
         delay = min(delay * 2, 0.25)
 
 
-async def topic_partitions(bootstrap_servers: str, topics: tuple[str, ...]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]
-    if not partitions:
-        raise RuntimeError(f"topics {topics} have no partitions: were they created?")
-    return partitions
-
-
 class KafkaTap:
     """Reads every record appended to some topics after the tap started (no consumer group)."""
 
@@ -91,7 +77,7 @@ class KafkaTap:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        partitions = await topic_partitions(self._bootstrap, self._topics)
+        partitions = await topic_partitions(self._bootstrap, *self._topics)
         consumer = make_consumer(self._bootstrap, group_id=None, client_id="test-tap")
         await start_with_timeout(consumer, 15)
         consumer.assign(partitions)
@@ -133,3 +119,27 @@ class KafkaTap:
             return found if len(found) >= count else None
 
         return await eventually(enough, timeout_s=timeout_s, what=f"{count} events for {subject}")
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any, **config: Any) -> AsyncIterator[str]:
+    """`app` behind a real uvicorn server on a free loopback port (uvicorn's own options in `config`); yields its
+    base URL once it accepts connections, and stops it on the way out."""
+    import uvicorn  # only the tests that serve an app need it
+
+    options = {"host": "127.0.0.1", "port": 0, "lifespan": "off", "log_level": "warning"} | config
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        if task.done():
+            task.result()  # raise the start-up error
+        return server.started
+
+    try:
+        await eventually(started, timeout_s=30, what="the server to start")
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await task

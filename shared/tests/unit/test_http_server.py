@@ -4,16 +4,14 @@ never reaches the app, and uvicorn's own 400 is text/plain unless the service ru
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from mes_shared.http_server import ProblemH11Protocol, ProblemHTTPProtocol
 from mes_shared.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from mes_shared.testing import serving
 
 
 def _app() -> FastAPI:
@@ -25,22 +23,6 @@ def _app() -> FastAPI:
         return {"serial": serial}
 
     return app
-
-
-@contextlib.asynccontextmanager
-async def serving(protocol: type[asyncio.Protocol]) -> AsyncIterator[int]:
-    server = uvicorn.Server(
-        uvicorn.Config(_app(), host="127.0.0.1", port=0, http=protocol, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            assert not task.done(), "the server did not start"
-            await asyncio.sleep(0.01)
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -69,7 +51,8 @@ BROKEN_HEADER = b"GET /kits/K-1 HTTP/1.1\r\nHost x\r\n\r\n"
 async def test_a_request_the_server_cannot_parse_is_answered_with_a_problem(
     protocol: type[asyncio.Protocol], request_bytes: bytes
 ) -> None:
-    async with serving(protocol) as port:
+    async with serving(_app(), http=protocol) as url:
+        port = int(url.rsplit(":", 1)[1])
         status, headers, body = await _raw(port, request_bytes)
         assert status == 400
         assert headers["content-type"] == PROBLEM_MEDIA_TYPE

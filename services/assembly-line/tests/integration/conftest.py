@@ -29,8 +29,8 @@ from mes_shared.auth import Role, issue_token
 from mes_shared.envelope import Envelope, EventData
 from mes_shared.events import kits as k
 from mes_shared.events import people as p
-from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
-from mes_shared.testing import KafkaTap, eventually, migrate, recreate_database, require_env, topic_partitions
+from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly, topic_partitions
+from mes_shared.testing import KafkaTap, eventually, migrate, recreate_database, require_env
 from mes_shared.topics import CATALOGUE, KITS, PEOPLE, STATIONS, VEHICLES, ensure_topics
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ async def database_url() -> str:
 async def start_groups_at_end(bootstrap: str, prefix: str) -> None:
     """Commit the topics' end offsets for this session's consumer groups before they first start."""
     for name, topic in (("kits", KITS.name), ("people", PEOPLE.name)):
-        partitions = await topic_partitions(bootstrap, (topic,))
+        partitions = await topic_partitions(bootstrap, topic)
         consumer = make_consumer(bootstrap, group_id=f"{prefix}.{name}", client_id=f"{prefix}-offsets")
         await start_with_timeout(consumer, 15)
         try:

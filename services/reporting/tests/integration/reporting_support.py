@@ -237,11 +237,10 @@ def station_event(
 
 async def caught_up_with_the_log(served: Served, bootstrap: str, timeout_s: float = 900.0) -> None:
     """Wait until the served app's projection has folded the domain topics up to their current ends."""
-    from mes_shared.kafka import make_consumer
-    from reporting.projections.rebuild import topic_partitions
+    from mes_shared.kafka import make_consumer, topic_partitions
     from reporting.projections.runner import TOPICS
 
-    partitions = await topic_partitions(bootstrap, TOPICS, 10)
+    partitions = await topic_partitions(bootstrap, *TOPICS)
     consumer = make_consumer(bootstrap, group_id=None, client_id="reporting-tests-ends")
     await consumer.start()
     try:

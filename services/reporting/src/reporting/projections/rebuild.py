@@ -27,11 +27,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from mes_shared.dead_letters import DeadLetters
-from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly
+from mes_shared.kafka import make_consumer, make_producer, start_with_timeout, stop_quietly, topic_partitions
 from reporting.adapters.tables import rebuilds
 from reporting.projections import store
 from reporting.projections.decode import prepare
@@ -83,29 +82,6 @@ class RebuildStatus:
 
 def _key(tp: TopicPartition) -> str:
     return f"{tp.topic}/{tp.partition}"
-
-
-async def topic_partitions(bootstrap: str, topics: tuple[str, ...], timeout_s: float) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
-    await asyncio.wait_for(admin.start(), timeout_s)
-    try:
-        described = await asyncio.wait_for(admin.describe_topics(list(topics)), timeout_s)
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(admin.close(), timeout_s)
-    found = sorted(
-        (
-            TopicPartition(d["topic"], p["partition"])
-            for d in described
-            if not d.get("error_code")
-            for p in d["partitions"]
-        ),
-        key=lambda tp: (tp.topic, tp.partition),
-    )
-    missing = set(topics) - {tp.topic for tp in found}
-    if missing:
-        raise RuntimeError(f"topics {sorted(missing)} do not exist: run `python -m mes_shared.topics create`")
-    return found
 
 
 class Rebuilder:
@@ -160,7 +136,7 @@ class Rebuilder:
 
     async def _run_locked(self) -> RebuildStatus:
         await store.ensure_active(self._engine)
-        partitions = await topic_partitions(self._bootstrap, TOPICS, self._timeout_s)
+        partitions = await topic_partitions(self._bootstrap, *TOPICS, timeout_s=self._timeout_s)
         consumer = make_consumer(
             self._bootstrap, group_id=None, client_id="reporting-rebuild", max_poll_records=self._batch_size
         )
